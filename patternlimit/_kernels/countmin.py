@@ -51,7 +51,7 @@ def _window_estimate(
 
 
 @njit(cache=True, nogil=True)
-def _add(
+def _update(
     counters: np.ndarray,
     ring: np.ndarray,
     row_seeds: np.ndarray,
@@ -59,7 +59,7 @@ def _add(
     key: np.uint64,
     now: float,
     increment: np.int64,
-) -> np.int64:  # pragma: no cover
+) -> None:  # pragma: no cover
     epoch = advance_clock(ring, bucket_seconds, now)
     slot, stale = claim_slot(ring, target_epoch(ring, epoch))
     if stale:
@@ -78,7 +78,6 @@ def _add(
         index = mix64(key ^ row_seeds[row]) & mask
         if np.int64(counters[row, index, slot]) < raised:
             counters[row, index, slot] = np.uint32(raised)
-    return _window_estimate(counters, ring, row_seeds, key)
 
 
 @njit(cache=True, nogil=True)
@@ -96,7 +95,8 @@ def cms_add(
     ``key`` is a non-negative int below 2**63 (a keyed hash), ``now`` finite and non-negative, ``increment``
     non-negative. Mutates ``counters`` and ``ring``.
     """
-    return _add(counters, ring, row_seeds, bucket_seconds, np.uint64(key), now, np.int64(increment))
+    _update(counters, ring, row_seeds, bucket_seconds, np.uint64(key), now, np.int64(increment))
+    return _window_estimate(counters, ring, row_seeds, np.uint64(key))
 
 
 @njit(cache=True, nogil=True)
@@ -113,10 +113,14 @@ def cms_add_many(
     """Batch form of :func:`cms_add`: ``keys uint64[n]``, ``times float64[n]``, ``increments int64[n]``.
 
     Items are applied in order; ``out int64[n]`` receives each item's estimate right after its own update, exactly
-    what ``n`` calls of :func:`cms_add` would return. Mutates ``counters``, ``ring`` and ``out``.
+    what ``n`` calls of :func:`cms_add` would return. Pass an empty ``out`` (``int64[0]``) to skip the estimates:
+    a pure update is about a third cheaper. Mutates ``counters``, ``ring`` and ``out``.
     """
+    with_estimates = out.shape[0] > 0
     for item in range(keys.shape[0]):
-        out[item] = _add(counters, ring, row_seeds, bucket_seconds, keys[item], times[item], increments[item])
+        _update(counters, ring, row_seeds, bucket_seconds, keys[item], times[item], increments[item])
+        if with_estimates:
+            out[item] = _window_estimate(counters, ring, row_seeds, keys[item])
 
 
 @njit(cache=True, nogil=True)

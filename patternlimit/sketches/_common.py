@@ -17,6 +17,11 @@ KEY_LIMIT = 1 << 63
 TIME_LIMIT = 1e12
 """Timestamps are epoch seconds in ``[0, 1e12)``: far past year 30000, and exact as doubles."""
 
+COUNT_LIMIT = 1 << 32
+"""Increments are below 2**32 (counters are uint32 and saturate)."""
+
+_TIME_TYPES = (float, int, np.float64)
+
 _HEADER = struct.Struct("<4sHQdQQQQ")  # magic, version, seed, bucket_seconds, 4 shape fields
 
 
@@ -60,19 +65,44 @@ def check_seed(seed: object) -> int:
     return seed
 
 
-def check_key(key: object) -> None:
-    if not isinstance(key, int) or not 0 <= key < KEY_LIMIT:
-        raise ValueError(f"key must be an int in [0, 2**63) (a keyed hash), got {key!r}")
+def check_key(key: object, name: str = "key") -> None:
+    if type(key) is not int or not 0 <= key < KEY_LIMIT:
+        raise ValueError(f"{name} must be an int in [0, 2**63) (a keyed hash), got {key!r}")
 
 
 def check_time(now: object) -> None:
-    if not isinstance(now, int | float) or not 0.0 <= now < TIME_LIMIT:
+    if type(now) not in _TIME_TYPES or not 0.0 <= now < TIME_LIMIT:  # type: ignore[operator]
         raise ValueError(f"now must be epoch seconds in [0, 1e12), got {now!r}")
 
 
 def check_increment(increment: object) -> None:
-    if not isinstance(increment, int) or not 0 <= increment < 1 << 32:
+    if not isinstance(increment, int) or not 0 <= increment < COUNT_LIMIT:
         raise ValueError(f"increment must be an int in [0, 2**32), got {increment!r}")
+
+
+def valid_update(key: object, now: object, increment: object = 0) -> bool:
+    """The hot-path check of one update's arguments, in one expression (no call per argument).
+
+    On ``False`` call :func:`update_error` for the message; checks that pass cost about 60 ns together.
+    """
+    return (
+        type(key) is int
+        and 0 <= key < KEY_LIMIT
+        and type(now) in _TIME_TYPES
+        and 0.0 <= now < TIME_LIMIT  # type: ignore[operator]
+        and type(increment) is int
+        and 0 <= increment < COUNT_LIMIT
+    )
+
+
+def update_error(key: object, now: object, increment: object = 0) -> ValueError:
+    """The :class:`ValueError` naming whichever of ``key``, ``now`` and ``increment`` is invalid."""
+    for check, value in ((check_key, key), (check_time, now), (check_increment, increment)):
+        try:
+            check(value)
+        except ValueError as exc:
+            return exc
+    return ValueError(f"invalid update arguments: key={key!r}, now={now!r}, increment={increment!r}")
 
 
 def as_keys(keys: object) -> np.ndarray:

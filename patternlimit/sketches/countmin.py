@@ -15,7 +15,6 @@ from patternlimit.sketches._common import (
     as_increments,
     as_keys,
     as_times,
-    check_increment,
     check_int,
     check_key,
     check_power_of_two,
@@ -24,6 +23,8 @@ from patternlimit.sketches._common import (
     pack,
     read_arrays,
     read_header,
+    update_error,
+    valid_update,
 )
 
 _MAGIC = b"PLCM"
@@ -90,9 +91,8 @@ class CountMinSketch:
 
     def add(self, key: int, now: float, increment: int = 1) -> int:
         """Count ``increment`` hits of ``key`` at ``now``; return the key's window count after the update."""
-        check_key(key)
-        check_time(now)
-        check_increment(increment)
+        if not valid_update(key, now, increment):
+            raise update_error(key, now, increment)
         return int(
             kernels.cms_add(self._counters, self._ring, self._row_seeds, self._bucket_seconds, key, now, increment)
         )
@@ -115,6 +115,21 @@ class CountMinSketch:
             out,
         )
         return out
+
+    def update_many(self, keys: object, times: object, increments: object = 1) -> None:
+        """Batch update without the per-item estimates (the fastest way to load a sketch)."""
+        key_array = as_keys(keys)
+        count = key_array.shape[0]
+        kernels.cms_add_many(
+            self._counters,
+            self._ring,
+            self._row_seeds,
+            self._bucket_seconds,
+            key_array,
+            as_times(times, count),
+            as_increments(increments, count),
+            np.empty(0, dtype=np.int64),
+        )
 
     def estimate(self, key: int, now: float) -> int:
         """The key's count in the window ending at ``now`` (or at the latest time seen, if later)."""

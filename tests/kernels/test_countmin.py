@@ -96,3 +96,16 @@ def test_keys_far_apart_in_value_land_in_spread_out_cells(width):
     occupied = np.count_nonzero(counters[0, :, 0])
     # 2000 balls in 1024 bins leave about 1024 * (1 - exp(-2000/1024)) = 881 bins occupied.
     assert 840 <= occupied <= 920
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=SHAPES, stream=timed_stream())
+def test_update_without_estimates_matches_reference(shape, stream):
+    width, depth, buckets, bucket_seconds = shape
+    keys, times = stream
+    jit_state, ref_state = fresh_state(width, depth, buckets, 5), fresh_state(width, depth, buckets, 5)
+    no_out = np.zeros(0, np.int64)
+    kernels.cms_add_many(*jit_state, bucket_seconds, keys, times, np.ones(len(keys), np.int64), no_out)
+    reference.cms_add_many(*ref_state, bucket_seconds, keys, times, np.ones(len(keys), np.int64), no_out)
+    for jit_array, ref_array in zip(jit_state, ref_state, strict=True):
+        np.testing.assert_array_equal(jit_array, ref_array)

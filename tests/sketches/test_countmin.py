@@ -197,3 +197,12 @@ def test_different_seeds_use_different_cells():
     one.add(12345, 0.0)
     two.add(12345, 0.0)
     assert not np.array_equal(np.nonzero(one._counters)[1], np.nonzero(two._counters)[1])
+
+
+def test_update_many_leaves_the_same_state_as_add_many():
+    rng = np.random.default_rng(4)
+    keys, times = rng.integers(0, 1 << 63, 3000, dtype=np.uint64), np.sort(rng.uniform(0, 500, 3000))
+    with_estimates, without = (CountMinSketch(width=128, depth=3, window=100.0, buckets=4, seed=3) for _ in range(2))
+    with_estimates.add_many(keys, times, 2)
+    without.update_many(keys, times, 2)
+    assert with_estimates.to_bytes() == without.to_bytes()

@@ -60,15 +60,11 @@ def cms_add_many(
     out: np.ndarray,
 ) -> None:
     for item in range(len(keys)):
-        out[item] = cms_add(
-            counters,
-            ring,
-            row_seeds,
-            bucket_seconds,
-            int(keys[item]),
-            float(times[item]),
-            int(increments[item]),
+        estimate = cms_add(
+            counters, ring, row_seeds, bucket_seconds, int(keys[item]), float(times[item]), int(increments[item])
         )
+        if len(out):
+            out[item] = estimate
 
 
 def cms_estimate(
