@@ -32,9 +32,9 @@ COUNTER_MAX = np.int64(0xFFFFFFFF)
 
 
 @njit(cache=True, nogil=True)
-def _window_estimate(
+def cms_window_estimate(
     counters: np.ndarray, ring: np.ndarray, row_seeds: np.ndarray, key: np.uint64
-) -> np.int64:  # pragma: no cover
+) -> int:  # pragma: no cover
     buckets = ring.shape[0] - 1
     oldest = oldest_live(ring)
     mask = np.uint64(counters.shape[1] - 1)
@@ -47,11 +47,11 @@ def _window_estimate(
                 total += np.int64(counters[row, index, slot])
         if best < 0 or total < best:
             best = total
-    return best
+    return int(best)
 
 
 @njit(cache=True, nogil=True)
-def _update(
+def cms_update(
     counters: np.ndarray,
     ring: np.ndarray,
     row_seeds: np.ndarray,
@@ -89,14 +89,14 @@ def cms_add(
     key: int,
     now: float,
     increment: int,
-) -> np.int64:  # pragma: no cover
+) -> int:  # pragma: no cover
     """Count ``increment`` hits of ``key`` at time ``now``; return the key's window count after the update.
 
     ``key`` is a non-negative int below 2**63 (a keyed hash), ``now`` finite and non-negative, ``increment``
     non-negative. Mutates ``counters`` and ``ring``.
     """
-    _update(counters, ring, row_seeds, bucket_seconds, np.uint64(key), now, np.int64(increment))
-    return _window_estimate(counters, ring, row_seeds, np.uint64(key))
+    cms_update(counters, ring, row_seeds, bucket_seconds, np.uint64(key), now, np.int64(increment))
+    return cms_window_estimate(counters, ring, row_seeds, np.uint64(key))
 
 
 @njit(cache=True, nogil=True)
@@ -118,18 +118,18 @@ def cms_add_many(
     """
     with_estimates = out.shape[0] > 0
     for item in range(keys.shape[0]):
-        _update(counters, ring, row_seeds, bucket_seconds, keys[item], times[item], increments[item])
+        cms_update(counters, ring, row_seeds, bucket_seconds, keys[item], times[item], increments[item])
         if with_estimates:
-            out[item] = _window_estimate(counters, ring, row_seeds, keys[item])
+            out[item] = cms_window_estimate(counters, ring, row_seeds, keys[item])
 
 
 @njit(cache=True, nogil=True)
 def cms_estimate(
     counters: np.ndarray, ring: np.ndarray, row_seeds: np.ndarray, bucket_seconds: float, key: int, now: float
-) -> np.int64:  # pragma: no cover
+) -> int:  # pragma: no cover
     """The window count of ``key`` as of ``now`` (the clock moves forward to ``now``). Mutates ``ring[-1]`` only."""
     advance_clock(ring, bucket_seconds, now)
-    return _window_estimate(counters, ring, row_seeds, np.uint64(key))
+    return cms_window_estimate(counters, ring, row_seeds, np.uint64(key))
 
 
 @njit(cache=True, nogil=True)
@@ -145,4 +145,4 @@ def cms_estimate_many(
     """Window counts of ``keys uint64[n]`` as of ``now`` into ``out int64[n]``. Mutates ``ring[-1]`` and ``out``."""
     advance_clock(ring, bucket_seconds, now)
     for item in range(keys.shape[0]):
-        out[item] = _window_estimate(counters, ring, row_seeds, keys[item])
+        out[item] = cms_window_estimate(counters, ring, row_seeds, keys[item])

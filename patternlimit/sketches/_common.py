@@ -162,7 +162,8 @@ def read_arrays(data: bytes, layouts: list[tuple[tuple[int, ...], type]]) -> lis
     expected = sum(int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in layouts)
     if len(body) != expected:
         raise SketchMismatchError(f"sketch body is {len(body)} bytes, its header implies {expected}")
-    arrays, offset = [], 0
+    arrays: list[np.ndarray] = []
+    offset = 0
     for shape, dtype in layouts:
         count = int(np.prod(shape))
         arrays.append(np.frombuffer(body, dtype=dtype, count=count, offset=offset).reshape(shape).copy())
