@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import patternlimit
+import patternlimit.fingerprint
 import patternlimit.sketches
 
 
 def test_all_is_sorted_and_every_name_exists():
-    for module in (patternlimit, patternlimit.sketches):
+    for module in (patternlimit, patternlimit.fingerprint, patternlimit.sketches):
         assert module.__all__ == sorted(module.__all__), module.__name__
         for name in module.__all__:
             assert hasattr(module, name), f"{module.__name__}.{name}"

@@ -1,0 +1,113 @@
+"""One request's pattern keys observed in every sketch the limiter keeps, in one kernel call.
+
+For each of the request's ``count`` pattern keys ``k`` (keyed 63-bit hashes) the kernel
+
+* adds ``cost`` to ``k``'s hits in the count-min sketch,
+* adds 1 to the *copy key* ``mix64(k ^ content ^ COPY_TAG)``: how often this exact text (``content``, a keyed hash
+  of the text) was sent on ``k``; if that count is 1 the text is new on ``k``, and ``cost`` is added to the
+  *novel key* ``mix64(k ^ NOVEL_TAG)`` (so ``novel / hits`` is the share of ``k``'s requests that carried a new
+  filler: its diversity),
+* adds ``account`` to ``k``'s distinct accounts (spread sketch ``accounts``),
+* adds ``account`` to ``k``'s distinct *young* accounts (spread sketch ``young``) if ``young`` is set, else only
+  reads that estimate,
+* adds ``cost`` to ``k``'s count in the heavy hitters,
+
+and writes ``out[i] = (hits, accounts, young_accounts, copies, novel)`` as ``float64``. The copy and novel keys
+share the count-min sketch with the hits: one sketch, one noise budget. A collision can only make a new text look
+like a copy (count-min never underestimates), which lowers the diversity: the safe side.
+
+State arguments, in order: count-min (``counters``, ``ring``, ``row_seeds``, ``bucket_seconds``), accounts spread
+(``registers``, ``ring``, ``seeds``, ``memo``, ``bucket_seconds``), young spread (same), heavy hitters
+(``entries``, ``links``, ``tallies``, ``ring``, ``table_seed`` as a signed int, ``bucket_seconds``); then
+``keys uint64[>= count]``, ``count``, ``account``, ``content``, ``young``, ``now``, ``cost`` and
+``out float64[>= count, 5]``. Mutates every state array except the seeds, and ``out``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from patternlimit._kernels.countmin import cms_update, cms_window_estimate
+from patternlimit._kernels.hashing import mix64
+from patternlimit._kernels.spread import spread_update, spread_window_estimate
+from patternlimit._kernels.topk import topk_update
+from patternlimit._kernels.window import advance_clock
+
+COPY_TAG = np.uint64(0x636F7079_5F746167)  # "copy_tag"
+NOVEL_TAG = np.uint64(0x6E6F7665_6C5F7467)  # "novel_tg"
+_KEY_MASK = np.uint64((1 << 63) - 1)
+
+HITS, ACCOUNTS, YOUNG, COPIES, NOVEL = 0, 1, 2, 3, 4
+
+
+@njit(cache=True, nogil=True, inline="always")
+def copy_key(key: np.uint64, content: np.uint64) -> np.uint64:  # pragma: no cover
+    return mix64(key ^ mix64(content ^ COPY_TAG)) & _KEY_MASK
+
+
+@njit(cache=True, nogil=True, inline="always")
+def novel_key(key: np.uint64) -> np.uint64:  # pragma: no cover
+    return mix64(key ^ NOVEL_TAG) & _KEY_MASK
+
+
+@njit(cache=True, nogil=True)
+def observe_request(
+    counters: np.ndarray,
+    cms_ring: np.ndarray,
+    cms_seeds: np.ndarray,
+    cms_bucket_seconds: float,
+    account_registers: np.ndarray,
+    account_ring: np.ndarray,
+    account_seeds: np.ndarray,
+    account_memo: np.ndarray,
+    account_bucket_seconds: float,
+    young_registers: np.ndarray,
+    young_ring: np.ndarray,
+    young_seeds: np.ndarray,
+    young_memo: np.ndarray,
+    young_bucket_seconds: float,
+    entries: np.ndarray,
+    links: np.ndarray,
+    tallies: np.ndarray,
+    top_ring: np.ndarray,
+    table_seed: int,
+    top_bucket_seconds: float,
+    keys: np.ndarray,
+    count: int,
+    account: int,
+    content: int,
+    young: bool,
+    now: float,
+    cost: int,
+    out: np.ndarray,
+) -> None:  # pragma: no cover
+    """Observe one request's ``count`` pattern keys; see the module docstring."""
+    seed = np.uint64(table_seed)
+    item = np.uint64(account)
+    text = np.uint64(content)
+    weight = np.int64(cost)
+    for position in range(count):
+        key = keys[position]
+        cms_update(counters, cms_ring, cms_seeds, cms_bucket_seconds, key, now, weight)
+        out[position, HITS] = cms_window_estimate(counters, cms_ring, cms_seeds, key)
+        copies_of = copy_key(key, text)
+        cms_update(counters, cms_ring, cms_seeds, cms_bucket_seconds, copies_of, now, np.int64(1))
+        copies = cms_window_estimate(counters, cms_ring, cms_seeds, copies_of)
+        out[position, COPIES] = copies
+        novel_of = novel_key(key)
+        if copies == 1:
+            cms_update(counters, cms_ring, cms_seeds, cms_bucket_seconds, novel_of, now, weight)
+        out[position, NOVEL] = cms_window_estimate(counters, cms_ring, cms_seeds, novel_of)
+        spread_update(
+            account_registers, account_ring, account_seeds, account_memo, account_bucket_seconds, key, item, now
+        )
+        out[position, ACCOUNTS] = spread_window_estimate(
+            account_registers, account_ring, account_seeds, account_memo, key
+        )
+        if young:
+            spread_update(young_registers, young_ring, young_seeds, young_memo, young_bucket_seconds, key, item, now)
+        else:
+            advance_clock(young_ring, young_bucket_seconds, now)
+        out[position, YOUNG] = spread_window_estimate(young_registers, young_ring, young_seeds, young_memo, key)
+        topk_update(entries, links, tallies, top_ring, seed, top_bucket_seconds, np.int64(key), now, weight)

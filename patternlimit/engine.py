@@ -1,0 +1,570 @@
+"""The Limiter: request -> pattern keys -> sketches -> rules -> Decision. The one module that knows all of them.
+
+Per request, :meth:`Limiter.check`
+
+1. fingerprints the request (outside the lock: the text kernel releases the GIL) into pattern keys, one or more
+   per counted kind (``template``, the ``near_duplicate`` bands, ``network``, ...);
+2. under the lock, observes every key in every sketch in one kernel call (hits, distinct accounts, distinct young
+   accounts, copies of this exact text, new texts, heavy hitters), then
+3. decides, in this order: an account penalty from an earlier catch; the exact ``limits`` rules; the pattern
+   rules (with persistence and escalation); a taint of the account's network or client. The most severe enforced
+   outcome wins; shadowed rules only ever produce ``LOG``.
+
+Every request is counted, whatever the decision: pattern state reflects what was attempted, so a throttled
+campaign keeps its pattern flagged.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import NamedTuple
+
+import numpy as np
+import xxhash
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
+
+from patternlimit._kernels.observe import ACCOUNTS, COPIES, HITS, NOVEL, YOUNG, observe_request
+from patternlimit.context import AccountBook, AccountRecord, Standing, standing_of
+from patternlimit.errors import ConfigurationError
+from patternlimit.escalation import Escalation
+from patternlimit.fingerprint import TextFingerprinter, network_prefix
+from patternlimit.keying import Keyring, keyed_hash
+from patternlimit.policy.compile import CompiledLimitRule, CompiledPatternRule, compile_policy
+from patternlimit.policy.decision import ALLOW, Action, Decision, PatternRef
+from patternlimit.policy.loading import PolicySource, load_policy
+from patternlimit.request import Request
+from patternlimit.sketches import CountMinSketch, HeavyHitters, SpreadSketch
+from patternlimit.storage.clocked import ClockedMemoryStorage
+
+MAX_KEYS = 64
+"""Pattern keys per request at most (composites of two multi-key kinds are truncated here)."""
+
+_LABEL_AFTER_HITS = 8
+"""A key gets a human-readable label stored once it has this many hits (for top_patterns and reasons)."""
+
+
+class TopPattern(NamedTuple):
+    """One row of :meth:`Limiter.top_patterns`."""
+
+    kind: str
+    label: str
+    key: int
+    hits: int
+    error: int
+    accounts: float
+    young_accounts: float
+    flagged_by: str | None
+
+
+@dataclass(slots=True)
+class _Facts:
+    """A request reduced to what the decision needs; built outside the lock."""
+
+    request: Request
+    now: float
+    account: int
+    account_name: str
+    standing: Standing
+    age: float | None
+    network: str | None
+    keys: list[tuple[str, int]]
+    content: int
+    positions: dict[str, list[int]]
+    """For each counted kind, the indices of its keys in ``keys``."""
+
+
+class Limiter:
+    """Context-aware pattern limiter. See the module docstring for the flow and ``docs/`` for the policy.
+
+    ``Limiter()`` uses the ``distillation-defense`` preset, in memory, with a random per-process secret (logged
+    once). ``storage`` is ``"memory://"`` (Redis storage is described in docs/storage.md). ``production=True``
+    makes a missing secret an error. Thread-safe: concurrent ``check()`` calls serialise on one lock around the
+    sketch update and the decision (fingerprinting runs outside it).
+    """
+
+    def __init__(
+        self,
+        policy: PolicySource = None,
+        *,
+        storage: str = "memory://",
+        secret: bytes | str | None = None,
+        production: bool = False,
+    ) -> None:
+        if storage != "memory://":
+            raise ConfigurationError(f"storage {storage!r} is not supported yet: use 'memory://'")
+        self.policy = load_policy(policy)
+        self._compiled = compile_policy(self.policy)
+        self._keyring = Keyring(secret, required=production)
+        settings, capacity = self.policy.fingerprint, self.policy.capacity
+        self._text = TextFingerprinter(
+            self._keyring, max_bytes=settings.max_bytes, edge_tokens=settings.edge_tokens, bands=settings.bands
+        )
+        self._seeds = {
+            purpose: self._keyring.seed(f"pattern:{purpose}")
+            for purpose in ("account", "network", "client", "route", "attribute", "composite")
+        }
+        window, buckets = self.policy.window, self.policy.buckets
+        self._hits = CountMinSketch(
+            width=capacity.count_width,
+            depth=capacity.count_depth,
+            window=window,
+            buckets=buckets,
+            seed=self._keyring.seed("sketch:hits"),
+        )
+        spread = {"width": capacity.spread_width, "depth": capacity.spread_depth, "precision": capacity.precision}
+        self._accounts = SpreadSketch(
+            **spread, window=window, buckets=buckets, seed=self._keyring.seed("sketch:accounts")
+        )
+        self._young = SpreadSketch(**spread, window=window, buckets=buckets, seed=self._keyring.seed("sketch:young"))
+        self._top = HeavyHitters(
+            capacity=capacity.top_capacity, window=window, buckets=buckets, seed=self._keyring.seed("sketch:top")
+        )
+        table_seed = int(self._top._table_seed)
+        self._state = (
+            self._hits._counters, self._hits._ring, self._hits._row_seeds, self._hits._bucket_seconds,
+            self._accounts._registers, self._accounts._ring, self._accounts._seeds, self._accounts._memo,
+            self._accounts._bucket_seconds,
+            self._young._registers, self._young._ring, self._young._seeds, self._young._memo,
+            self._young._bucket_seconds,
+            self._top._entries, self._top._links, self._top._tallies, self._top._ring,
+            table_seed - (1 << 64) if table_seed >= 1 << 63 else table_seed, self._top._bucket_seconds,
+        )  # fmt: skip
+        self._keys = np.zeros(MAX_KEYS, dtype=np.uint64)
+        self._out = np.zeros((MAX_KEYS, 5), dtype=np.float64)
+        self._lock = threading.Lock()
+        self._book = AccountBook(capacity.accounts)
+        self._escalation = Escalation(capacity.flags, self.policy.escalation.memory)
+        self._labels: dict[int, tuple[str, str]] = {}
+        self._first_seen: dict[int, float] = {}
+        self._limits_storage = ClockedMemoryStorage(max_keys=capacity.accounts)
+        self._strategies = {
+            "moving-window": MovingWindowRateLimiter(self._limits_storage),
+            "fixed-window": FixedWindowRateLimiter(self._limits_storage),
+        }
+
+    # -- public API --------------------------------------------------------------------------------------------
+
+    @property
+    def secret_id(self) -> str:
+        """A short public identifier of the secret: processes that share state must show the same one."""
+        return self._keyring.id
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of sketch state (fixed at construction); the bounded tables add at most ~120 B per entry."""
+        return self._hits.nbytes + self._accounts.nbytes + self._young.nbytes + self._top.nbytes
+
+    def check(self, request: Request, now: float | None = None) -> Decision:
+        """Count ``request`` and decide. ``now`` is epoch seconds (default: the wall clock)."""
+        facts = self._facts(request, time.time() if now is None else now)
+        with self._lock:
+            return self._decide(facts)
+
+    def check_many(self, requests: Sequence[Request], now: float | Sequence[float] | None = None) -> list[Decision]:
+        """:meth:`check` for each request in order, with the same answers; ``now`` is one time or one per request."""
+        times = _times(now, len(requests))
+        facts = [self._facts(request, moment) for request, moment in zip(requests, times, strict=True)]
+        with self._lock:
+            return [self._decide(fact) for fact in facts]
+
+    def top_patterns(self, n: int = 20, now: float | None = None) -> list[TopPattern]:
+        """The ``n`` pattern keys with the most hits in the window, with spread and young spread, heaviest first."""
+        moment = time.time() if now is None else now
+        with self._lock:
+            rows = self._top.top(n, moment)
+            if not rows:
+                return []
+            keys = np.array([key for key, _, _ in rows], dtype=np.uint64)
+            accounts = self._accounts.estimate_many(keys, moment)
+            young = self._young.estimate_many(keys, moment)
+            result = []
+            for (key, hits, error), spread, young_spread in zip(rows, accounts.tolist(), young.tolist(), strict=True):
+                kind, label = self._labels.get(key, ("?", "(no label yet)"))
+                flag = self._escalation.flagged(key, moment)
+                result.append(
+                    TopPattern(kind, label, key, hits, error, spread, young_spread, flag.rule if flag else None)
+                )
+            return result
+
+    # -- request facts (no shared state) -----------------------------------------------------------------------
+
+    def _facts(self, request: Request, now: float) -> _Facts:
+        if not isinstance(request, Request):
+            raise TypeError(f"check() takes a patternlimit.Request, got {type(request).__name__}")
+        if not (isinstance(now, int | float) and 0.0 <= now < 1e12):
+            raise ValueError(f"now must be epoch seconds in [0, 1e12), got {now!r}")
+        if type(request.cost) is not int or not 0 <= request.cost < 1 << 32:
+            raise ValueError(f"Request.cost must be an int in [0, 2**32), got {request.cost!r}")
+        settings = self.policy.fingerprint
+        network = network_prefix(request.ip, ipv4_prefix=settings.ipv4_prefix, ipv6_prefix=settings.ipv6_prefix)
+        # An anonymous request is its network's pseudo-account: anonymous fan-out from many networks still shows
+        # as many accounts, and all anonymous callers behind one prefix share one allowance.
+        account_name = request.account if request.account else f"anonymous:{network or 'invalid-ip'}"
+        account = keyed_hash(account_name, self._seeds["account"])
+        created = request.account_created_at
+        age = None if created is None or not math.isfinite(created) else max(0.0, now - created)
+        standing = standing_of(age, self.policy.context)
+        keys: list[tuple[str, int]] = []
+        content = 0
+        single: dict[str, list[int]] = {}
+        if self._compiled.needs_text and request.text:
+            fingerprint = self._text.fingerprint(request.text)
+            content = fingerprint.content
+            single["template"] = [fingerprint.template] if fingerprint.template else []
+            single["near_duplicate"] = list(fingerprint.bands)
+        else:
+            single["template"], single["near_duplicate"] = [], []
+        for kind in self._compiled.kinds:
+            for key in self._kind_keys(kind, request, network, account, single):
+                keys.append((kind, key))
+        keys = keys[:MAX_KEYS]
+        positions: dict[str, list[int]] = {}
+        for position, (kind, _) in enumerate(keys):
+            positions.setdefault(kind, []).append(position)
+        return _Facts(request, float(now), account, account_name, standing, age, network, keys, content, positions)
+
+    def _kind_keys(
+        self, kind: str, request: Request, network: str | None, account: int, single: dict[str, list[int]]
+    ) -> list[int]:
+        if "+" in kind:
+            first, second = kind.split("+")
+            left = self._kind_keys(first, request, network, account, single)
+            right = self._kind_keys(second, request, network, account, single)
+            seed = self._seeds["composite"]
+            return [
+                xxhash.xxh3_64_intdigest(a.to_bytes(8, "little") + b.to_bytes(8, "little"), seed) >> 1
+                for a in left
+                for b in right
+            ]
+        if kind in single:
+            return single[kind]
+        if kind == "network":
+            # Every invalid or missing IP shares one network pattern, "(invalid)": counted, never an exception.
+            return [keyed_hash(network or "(invalid)", self._seeds["network"])]
+        if kind == "account":
+            return [account]
+        if kind == "client":
+            return [keyed_hash(request.client, self._seeds["client"])] if request.client else []
+        if kind == "route":
+            return [keyed_hash(request.route, self._seeds["route"])] if request.route else []
+        name = kind.removeprefix("attribute:")
+        value = request.attributes.get(name)
+        return [keyed_hash(f"{name}\x00{value}", self._seeds["attribute"])] if value else []
+
+    # -- the decision (under the lock) -------------------------------------------------------------------------
+
+    def _decide(self, facts: _Facts) -> Decision:
+        now = facts.now
+        count = len(facts.keys)
+        for position, (_, key) in enumerate(facts.keys):
+            self._keys[position] = key
+        observe_request(
+            *self._state,
+            self._keys,
+            count,
+            facts.account,
+            facts.content,
+            facts.standing is Standing.YOUNG,
+            now,
+            facts.request.cost,
+            self._out,
+        )
+        measures = self._out[:count].tolist()
+        if self._compiled.needs_age:
+            for _, key in facts.keys:
+                self._first_seen.setdefault(key, now)
+        self._remember_labels(facts, measures)
+
+        record = self._book.get(facts.account)
+        outcomes: list[Decision] = []
+        if record is not None and record.penalty_until > now:
+            outcomes.append(self._penalty(record, now))
+        for limit_rule in self._compiled.limit_rules:
+            decision = self._limit(limit_rule, facts)
+            if decision is not None:
+                outcomes.append(decision)
+        for pattern_rule in self._compiled.pattern_rules:
+            decision = self._pattern(pattern_rule, facts, measures)
+            if decision is not None:
+                outcomes.append(decision)
+        if facts.standing is Standing.YOUNG and not any(outcome.enforced for outcome in outcomes):
+            decision = self._taint(facts)
+            if decision is not None:
+                outcomes.append(decision)
+        if not outcomes:
+            return ALLOW
+        return max(outcomes, key=lambda decision: (decision.enforced, decision.action.severity))
+
+    def _penalty(self, record: AccountRecord, now: float) -> Decision:
+        action = Action.BLOCK if self._blocks(record) else Action.THROTTLE
+        return Decision(
+            action,
+            rule=record.penalty_rule,
+            pattern=record.penalty_pattern if isinstance(record.penalty_pattern, PatternRef) else None,
+            reason=(
+                f"this account was caught by rule {record.penalty_rule!r} and stays "
+                f"{'blocked' if action is Action.BLOCK else 'throttled'} for {record.penalty_until - now:.0f} s more "
+                f"(caught {record.offences} time{'s' if record.offences != 1 else ''})"
+            ),
+            retry_after=record.penalty_until - now,
+            scores=MappingProxyType({"offences": float(record.offences)}),
+        )
+
+    def _limit(self, rule: CompiledLimitRule, facts: _Facts) -> Decision | None:
+        identifiers = self._identifiers(rule.per, facts)
+        if not identifiers:
+            return None
+        item = rule.items[facts.standing]
+        strategy = self._strategies[rule.strategy]
+        self._limits_storage.now = facts.now
+        for identifier in identifiers:
+            if strategy.hit(item, identifier, cost=max(1, facts.request.cost)):
+                continue
+            reset, _ = strategy.get_window_stats(item, identifier)
+            action = rule.action
+            reason = (
+                f"{rule.per} is over its limit of {item.amount} per {item.get_expiry():.0f} s "
+                f"({facts.standing} account, weight {item.amount / rule.items[Standing.ESTABLISHED].amount:g})"
+            )
+            return self._finish(
+                rule.name,
+                action,
+                rule.shadow,
+                PatternRef(rule.per, identifier if rule.per != "account" else "this account", 0),
+                reason,
+                max(0.0, reset - facts.now) if action is Action.THROTTLE else None,
+                {"limit": float(item.amount)},
+            )
+        return None
+
+    def _identifiers(self, per: str, facts: _Facts) -> list[str]:
+        if per == "account":
+            return [f"a{facts.account:x}"]
+        return [f"{per}:{key:x}" for kind, key in facts.keys if kind == per] or [
+            f"{per}:{key:x}" for key in self._kind_keys(per, facts.request, facts.network, facts.account, {})
+        ]
+
+    def _pattern(self, rule: CompiledPatternRule, facts: _Facts, measures: list[list[float]]) -> Decision | None:
+        now = facts.now
+        for position in facts.positions.get(rule.kind, ()):
+            key = facts.keys[position][1]
+            row = measures[position]
+            matches = self._matches(rule, row, key, now)
+            if matches:
+                if not rule.shadow:
+                    self._escalation.flag(key, rule.name, now)
+            else:
+                flag = self._escalation.flagged(key, now)
+                if flag is None or flag.rule != rule.name:
+                    continue
+            return self._on_flagged(rule, facts, rule.kind, key, self._measures(key, row, now), matches)
+        return None
+
+    def _matches(self, rule: CompiledPatternRule, row: list[float], key: int, now: float) -> bool:
+        """Whether ``row`` meets every condition; the hot path, so codes instead of a measures dict."""
+        for condition in rule.conditions:
+            code = condition.code
+            if code == 0:
+                value = row[YOUNG]
+            elif code == 1:
+                value = row[HITS]
+            elif code == 2:
+                value = max(row[ACCOUNTS], row[YOUNG])
+            elif code == 3:
+                value = row[COPIES]
+            elif code == 4:
+                accounts = max(row[ACCOUNTS], row[YOUNG])
+                value = row[YOUNG] / accounts if accounts > 0 else 0.0
+            elif code == 5:
+                value = min(1.0, row[NOVEL] / row[HITS]) if row[HITS] > 0 else 0.0
+            else:
+                value = now - self._first_seen.get(key, now)
+            if not condition.low <= value <= condition.high:
+                return False
+        return True
+
+    def _measures(self, key: int, row: list[float], now: float) -> dict[str, float]:
+        hits, young = row[HITS], row[YOUNG]
+        accounts = max(row[ACCOUNTS], young)  # young accounts are accounts: keep the two estimates consistent
+        return {
+            "hits": hits,
+            "accounts": accounts,
+            "young_accounts": young,
+            "young_share": min(1.0, young / accounts) if accounts > 0 else 0.0,
+            "filler_diversity": min(1.0, row[NOVEL] / hits) if hits > 0 else 0.0,
+            "copies": row[COPIES],
+            "pattern_age": now - self._first_seen.get(key, now),
+        }
+
+    def _on_flagged(
+        self,
+        rule: CompiledPatternRule,
+        facts: _Facts,
+        kind: str,
+        key: int,
+        values: dict[str, float],
+        matches: bool,
+    ) -> Decision | None:
+        if facts.standing not in rule.standings:
+            return None
+        now = facts.now
+        pattern = PatternRef(kind, self._label(facts, kind, key), key)
+        reason = self._reason(rule, kind, values, matches)
+        if rule.action is Action.LOG:
+            # A log rule reports; it neither counts towards persistence nor catches anyone.
+            return Decision(Action.LOG, rule.name, pattern, reason, None, MappingProxyType(values), enforced=False)
+        record = self._book.record(facts.account)
+        if now - record.flagged_since > self.policy.escalation.memory:
+            record.flagged_hits, record.flagged_since = 0, now
+        record.flagged_hits += 1
+        scores = MappingProxyType({**values, "account_flagged_hits": float(record.flagged_hits)})
+        if record.flagged_hits < rule.min_account_hits:
+            watching = (
+                f"{reason}; this account's request {record.flagged_hits} on flagged patterns, "
+                f"acted on from {rule.min_account_hits}"
+            )
+            return Decision(Action.LOG, rule.name, pattern, watching, None, scores, enforced=False, shadowed=None)
+        action = rule.action
+        if not rule.shadow:
+            self._catch(record, facts, rule.name, pattern, now)
+            if self._blocks(record):
+                action = Action.BLOCK
+        retry = rule.retry_after if action is Action.THROTTLE else None
+        return self._finish(rule.name, action, rule.shadow, pattern, reason, retry, scores)
+
+    def _catch(self, record: AccountRecord, facts: _Facts, rule: str, pattern: PatternRef, now: float) -> None:
+        escalation = self.policy.escalation
+        record.offences += 1
+        record.penalty_until = max(record.penalty_until, now + escalation.account_penalty)
+        record.penalty_rule, record.penalty_pattern = rule, pattern
+        if not record.tainted:
+            record.tainted = True
+            if escalation.network_taint:
+                self._escalation.taint(self._network_key(facts), now)
+            if escalation.client_taint and facts.request.client:
+                self._escalation.taint(keyed_hash(facts.request.client, self._seeds["client"]), now)
+
+    def _blocks(self, record: AccountRecord) -> bool:
+        after = self.policy.escalation.block_after
+        return bool(after) and record.offences >= after
+
+    def _taint(self, facts: _Facts) -> Decision | None:
+        escalation, now = self.policy.escalation, facts.now
+        checks = []
+        if escalation.network_taint:
+            checks.append(("network", self._network_key(facts), escalation.network_taint, facts.network or "(invalid)"))
+        if escalation.client_taint and facts.request.client:
+            client_key = keyed_hash(facts.request.client, self._seeds["client"])
+            checks.append(("client", client_key, escalation.client_taint, facts.request.client[:40]))
+        for kind, key, threshold, label in checks:
+            caught = self._escalation.tainted(key, now)
+            if caught >= threshold:
+                reason = (
+                    f"{caught} accounts caught on flagged patterns used this {kind} in the last "
+                    f"{_duration(escalation.memory)}; young accounts from it start throttled (threshold {threshold})"
+                )
+                return self._finish(
+                    f"escalation:{kind}-taint",
+                    Action.THROTTLE,
+                    self.policy.shadow,
+                    PatternRef(kind, label, key),
+                    reason,
+                    escalation.account_penalty,
+                    {"caught_accounts": float(caught)},
+                )
+        return None
+
+    def _finish(
+        self,
+        rule: str,
+        action: Action,
+        shadow: bool,
+        pattern: PatternRef,
+        reason: str,
+        retry_after: float | None,
+        scores: dict[str, float] | MappingProxyType[str, float],
+    ) -> Decision:
+        frozen = scores if isinstance(scores, MappingProxyType) else MappingProxyType(scores)
+        if shadow:
+            return Decision(Action.LOG, rule, pattern, f"shadow: {reason}", None, frozen, False, action)
+        return Decision(action, rule, pattern, reason, retry_after, frozen)
+
+    def _reason(self, rule: CompiledPatternRule, kind: str, values: dict[str, float], matches: bool) -> str:
+        window = _duration(self.policy.window)
+        young_age = _duration(self.policy.context.young_age)
+        allowed = next((condition.low for condition in rule.conditions if condition.measure == "young_accounts"), None)
+        sentence = (
+            f"{values['young_accounts']:.0f} distinct accounts younger than {young_age} "
+            f"({values['young_share']:.0%} of {values['accounts']:.0f}) sent this {kind.replace('_', '-')} in the "
+            f"last {window}, {values['filler_diversity']:.0%} of its {values['hits']:.0f} requests with new text"
+        )
+        if allowed is not None:
+            sentence += f"; the rule allows {allowed:.0f}"
+        if not matches:
+            sentence += f" (pattern flagged earlier, remembered for {_duration(self.policy.escalation.memory)})"
+        return sentence
+
+    # -- labels --------------------------------------------------------------------------------------------------
+
+    def _network_key(self, facts: _Facts) -> int:
+        return keyed_hash(facts.network or "(invalid)", self._seeds["network"])
+
+    def _label(self, facts: _Facts, kind: str, key: int) -> str:
+        known = self._labels.get(key)
+        if known is not None:
+            return known[1]
+        label = self._describe(facts, kind)
+        self._store_label(key, kind, label)
+        return label
+
+    def _describe(self, facts: _Facts, kind: str) -> str:
+        request = facts.request
+        parts = []
+        for part in kind.split("+"):
+            if part in ("template", "near_duplicate"):
+                parts.append(self._text.label(request.text))
+            elif part == "network":
+                parts.append(facts.network or "(invalid)")
+            elif part == "client":
+                parts.append(request.client[:60])
+            elif part == "route":
+                parts.append(request.route[:60])
+            elif part == "account":
+                parts.append(facts.account_name[:60])
+            else:
+                parts.append(str(request.attributes.get(part.removeprefix("attribute:"), ""))[:60])
+        return " + ".join(parts)
+
+    def _remember_labels(self, facts: _Facts, measures: list[list[float]]) -> None:
+        for position, (kind, key) in enumerate(facts.keys):
+            if measures[position][HITS] >= _LABEL_AFTER_HITS and key not in self._labels:
+                self._store_label(key, kind, self._describe(facts, kind))
+
+    def _store_label(self, key: int, kind: str, label: str) -> None:
+        if len(self._labels) >= self.policy.capacity.flags:
+            self._labels.pop(next(iter(self._labels)))
+        self._labels[key] = (kind, label)
+
+
+def _times(now: float | Sequence[float] | None, count: int) -> list[float]:
+    if now is None:
+        return [time.time()] * count
+    if isinstance(now, int | float):
+        return [float(now)] * count
+    times = list(now)
+    if len(times) != count:
+        raise ValueError(f"now must be one time or one per request ({count}), got {len(times)}")
+    return times
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0)):
+        if seconds >= size and seconds % size == 0:
+            amount = seconds / size
+            return f"{amount:.0f} {unit[:-1] if amount == 1 else unit}"
+    return f"{seconds:g} s"

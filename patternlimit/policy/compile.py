@@ -1,0 +1,138 @@
+"""Models -> plain runtime rules, once, so that the hot path reads tuples and floats, not pydantic objects."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from limits import RateLimitItem
+from limits import parse as parse_rate
+
+from patternlimit.context import Standing
+from patternlimit.policy.decision import Action
+from patternlimit.policy.models import LimitRule, PatternRule, Policy
+
+TEXT_KINDS = frozenset({"template", "near_duplicate"})
+
+
+MEASURE_CODES = {
+    "young_accounts": 0,
+    "hits": 1,
+    "accounts": 2,
+    "copies": 3,
+    "young_share": 4,
+    "filler_diversity": 5,
+    "pattern_age": 6,
+}
+"""Measures by evaluation cost: the raw sketch outputs first, the derived ratios after."""
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    measure: str
+    low: float
+    high: float
+    code: int
+    """``MEASURE_CODES[measure]``: the engine dispatches on it without string comparisons."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPatternRule:
+    name: str
+    kind: str
+    conditions: tuple[Condition, ...]
+    standings: frozenset[Standing]
+    min_account_hits: int
+    action: Action
+    retry_after: float
+    shadow: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledLimitRule:
+    name: str
+    per: str
+    items: dict[Standing, RateLimitItem]
+    """The rate for each standing: the rule's amount times the standing's weight (at least 1)."""
+    strategy: str
+    action: Action
+    shadow: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPolicy:
+    policy: Policy
+    pattern_rules: tuple[CompiledPatternRule, ...]
+    limit_rules: tuple[CompiledLimitRule, ...]
+    kinds: tuple[str, ...]
+    """Pattern kinds counted in the sketches, in a fixed order: those the pattern rules name, plus ``template``."""
+    needs_text: bool
+    needs_age: bool
+
+
+_APPLIES = {
+    "young": frozenset({Standing.YOUNG}),
+    "established": frozenset({Standing.ESTABLISHED, Standing.TRUSTED}),
+    "all": frozenset(Standing),
+}
+
+
+def compile_policy(policy: Policy) -> CompiledPolicy:
+    pattern_rules = tuple(_pattern_rule(rule, policy) for rule in policy.rules if isinstance(rule, PatternRule))
+    limit_rules = tuple(_limit_rule(rule, policy) for rule in policy.rules if isinstance(rule, LimitRule))
+    kinds = ["template"]
+    for rule in pattern_rules:
+        if rule.kind not in kinds:
+            kinds.append(rule.kind)
+    needs_text = any(part in TEXT_KINDS for kind in kinds for part in kind.split("+"))
+    needs_age = any(condition.measure == "pattern_age" for rule in pattern_rules for condition in rule.conditions)
+    return CompiledPolicy(policy, pattern_rules, limit_rules, tuple(kinds), needs_text, needs_age)
+
+
+def _pattern_rule(rule: PatternRule, policy: Policy) -> CompiledPatternRule:
+    conditions = tuple(
+        sorted(
+            (
+                Condition(
+                    measure,
+                    -math.inf if threshold.min is None else threshold.min,
+                    math.inf if threshold.max is None else threshold.max,
+                    MEASURE_CODES[measure],
+                )
+                for measure, threshold in rule.when.items()
+            ),
+            # Cheapest and most selective first: most keys fail on young_accounts and are dismissed at once.
+            key=lambda condition: condition.code,
+        )
+    )
+    return CompiledPatternRule(
+        name=rule.name,
+        kind=rule.pattern,
+        conditions=conditions,
+        standings=_APPLIES[rule.applies_to],
+        min_account_hits=rule.min_account_hits,
+        action=Action(rule.action),
+        retry_after=rule.retry_after,
+        shadow=rule.shadow or policy.shadow,
+    )
+
+
+def _limit_rule(rule: LimitRule, policy: Policy) -> CompiledLimitRule:
+    base = parse_rate(rule.limit)
+    weights = policy.context.weights
+    items = {}
+    for standing, weight in (
+        (Standing.YOUNG, weights.young),
+        (Standing.ESTABLISHED, weights.established),
+        (Standing.TRUSTED, weights.trusted),
+    ):
+        amount = max(1, round(base.amount * (weight if rule.weighted else 1.0)))
+        items[standing] = type(base)(amount, base.multiples, namespace=f"PL:{rule.name}")
+    return CompiledLimitRule(
+        name=rule.name,
+        per=rule.per,
+        items=items,
+        strategy=rule.strategy,
+        action=Action(rule.action),
+        shadow=rule.shadow or policy.shadow,
+    )

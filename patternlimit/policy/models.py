@@ -1,0 +1,237 @@
+"""The policy format: pydantic models, frozen, unknown fields forbidden. Loaded from a dict, YAML, TOML or JSON.
+
+A policy says which patterns to count, over which window, which measures of a pattern trigger which action for
+which accounts, the exact per-key limits (``limits`` rate strings), how account context weighs in, and how a
+caught account or a tainted network escalates. The full format, with an example, is in ``docs/policy.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from limits import parse as parse_rate
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d|w)?\s*$")
+_UNITS = {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+
+
+def _seconds(value: object) -> object:
+    """``90``, ``"90s"``, ``"15m"``, ``"6h"``, ``"7d"``, ``"1w"`` -> seconds; anything else passes to pydantic."""
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if not match:
+            raise ValueError(f"a duration like 90, '90s', '15m', '6h', '7d' or '1w', got {value!r}")
+        return float(match.group(1)) * _UNITS[match.group(2)]
+    return value
+
+
+Duration = Annotated[float, BeforeValidator(_seconds), Field(ge=0)]
+PositiveDuration = Annotated[float, BeforeValidator(_seconds), Field(gt=0)]
+
+Measure = Literal[
+    "hits",
+    "accounts",
+    "young_accounts",
+    "young_share",
+    "filler_diversity",
+    "copies",
+    "pattern_age",
+]
+"""What a pattern rule can test, per pattern key, over the policy's window:
+
+* ``hits``: requests (weighted by cost) carrying the pattern;
+* ``accounts``: distinct accounts that sent it;
+* ``young_accounts``: distinct accounts younger than ``context.young_age`` that sent it;
+* ``young_share``: ``young_accounts / accounts`` (0 to 1);
+* ``filler_diversity``: share of its requests whose exact text was new on this pattern (0 to 1): a campaign's
+  template carries many distinct fillers, a quickstart prompt repeated by a launch crowd carries one;
+* ``copies``: how many times this request's exact text was sent on this pattern (this request included);
+* ``pattern_age``: seconds since the pattern was first seen (novelty).
+"""
+
+PatternKind = str
+"""``template``, ``near_duplicate``, ``network``, ``client``, ``route``, ``account``, ``attribute:<name>``, or two of
+these joined by ``+`` (a composite such as ``template+network``)."""
+
+_BASE_KINDS = {"template", "near_duplicate", "network", "client", "route", "account"}
+
+
+def check_kind(kind: str) -> str:
+    parts = kind.split("+")
+    if len(parts) > 2:
+        raise ValueError(f"a composite pattern joins at most two kinds, got {kind!r}")
+    for part in parts:
+        if part not in _BASE_KINDS and not (part.startswith("attribute:") and len(part) > len("attribute:")):
+            raise ValueError(
+                f"unknown pattern kind {part!r}: use one of {sorted(_BASE_KINDS)}, 'attribute:<name>', or 'a+b'"
+            )
+    return kind
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Threshold(_Model):
+    """A bound on a measure: ``min`` (inclusive) and/or ``max`` (inclusive)."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Threshold:
+        if self.min is None and self.max is None:
+            raise ValueError("a threshold needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is above max ({self.max})")
+        return self
+
+
+class PatternRule(_Model):
+    """Act on requests whose pattern key meets every threshold in ``when``.
+
+    ``applies_to`` picks the accounts the action falls on (``young``: younger than ``context.young_age`` or of
+    unknown age when ``context.unknown_age`` is ``young``); others are logged, never throttled, by this rule.
+    ``min_account_hits`` is persistence: an account is acted on once it has sent that many requests on flagged
+    patterns within ``escalation.memory`` (this one included); until then its requests are logged.
+    """
+
+    type: Literal["pattern"] = "pattern"
+    name: str = Field(min_length=1)
+    pattern: PatternKind
+    when: dict[Measure, Threshold] = Field(min_length=1)
+    applies_to: Literal["all", "young", "established"] = "young"
+    min_account_hits: int = Field(default=1, ge=1)
+    action: Literal["log", "throttle", "block"] = "throttle"
+    retry_after: PositiveDuration = 600.0
+    shadow: bool = False
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_kind(cls, value: str) -> str:
+        return check_kind(value)
+
+
+class LimitRule(_Model):
+    """An exact limit per key, in ``limits``' rate-string syntax (``"100/minute"``, ``"10/second;1000/day"`` is
+    two rules), enforced by ``limits``' own strategy. With ``weighted``, the allowance scales with the account's
+    context weight (``context.weights``)."""
+
+    type: Literal["limit"] = "limit"
+    name: str = Field(min_length=1)
+    limit: str
+    per: PatternKind = "account"
+    strategy: Literal["moving-window", "fixed-window"] = "moving-window"
+    weighted: bool = True
+    action: Literal["log", "throttle", "block"] = "throttle"
+    shadow: bool = False
+
+    @field_validator("limit")
+    @classmethod
+    def _parse(cls, value: str) -> str:
+        try:
+            parse_rate(value)
+        except ValueError as exc:
+            raise ValueError(f"not a limits rate string (e.g. '100/minute'): {value!r}") from exc
+        return value
+
+    @field_validator("per")
+    @classmethod
+    def _per_kind(cls, value: str) -> str:
+        return check_kind(value)
+
+
+class Weights(_Model):
+    """Allowance multipliers for limit rules, by account standing: a young account gets a smaller allowance, an
+    established one the rule's, a trusted one (old and clean) a larger one."""
+
+    young: float = Field(default=0.5, gt=0)
+    established: float = Field(default=1.0, gt=0)
+    trusted: float = Field(default=2.0, gt=0)
+
+
+class Context(_Model):
+    """How account age and history weigh in."""
+
+    young_age: Duration = 7 * 86400.0
+    trusted_age: Duration = 90 * 86400.0
+    unknown_age: Literal["young", "established"] = "young"
+    weights: Weights = Weights()
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Context:
+        if self.trusted_age < self.young_age:
+            raise ValueError(f"trusted_age ({self.trusted_age}) is below young_age ({self.young_age})")
+        return self
+
+
+class Escalation(_Model):
+    """What a catch leads to. Pattern state outlives account bans: a flagged pattern stays flagged for ``memory``.
+
+    * ``account_penalty``: an account throttled on a flagged pattern stays throttled this long, on any request;
+    * ``memory``: how long a flagged pattern, a caught account's persistence count and a taint are remembered;
+    * ``network_taint`` / ``client_taint``: a *young* account arriving on a network prefix (or client fingerprint)
+      on which this many accounts were already caught starts throttled (0 disables); established accounts are
+      never tainted, so a corporate NAT is safe;
+    * ``block_after``: an account caught this many times is blocked instead of throttled (0: never block).
+    """
+
+    account_penalty: Duration = 6 * 3600.0
+    memory: PositiveDuration = 24 * 3600.0
+    network_taint: int = Field(default=3, ge=0)
+    client_taint: int = Field(default=0, ge=0)
+    block_after: int = Field(default=0, ge=0)
+
+
+class Fingerprinting(_Model):
+    """How requests become pattern keys."""
+
+    max_bytes: int = Field(default=65536, ge=64, le=16 * 1024 * 1024)
+    edge_tokens: int = Field(default=8, ge=1, le=64)
+    bands: Literal[1, 2, 4, 8] = 4
+    ipv4_prefix: int = Field(default=24, ge=8, le=32)
+    ipv6_prefix: int = Field(default=48, ge=16, le=128)
+
+
+class Capacity(_Model):
+    """Fixed memory: sketch sizes and the bounds of every table. See docs/sketches.md for what each costs."""
+
+    count_width: int = Field(default=1 << 16, ge=64, le=1 << 24)
+    count_depth: int = Field(default=4, ge=1, le=16)
+    spread_width: int = Field(default=1 << 14, ge=64, le=1 << 22)
+    spread_depth: int = Field(default=3, ge=1, le=8)
+    precision: int = Field(default=6, ge=4, le=10)
+    top_capacity: int = Field(default=1024, ge=16, le=1 << 16)
+    accounts: int = Field(default=200_000, ge=100)
+    flags: int = Field(default=100_000, ge=100)
+
+    @field_validator("count_width", "spread_width", "top_capacity")
+    @classmethod
+    def _power_of_two(cls, value: int) -> int:
+        if value & (value - 1):
+            raise ValueError(f"must be a power of two, got {value}")
+        return value
+
+
+class Policy(_Model):
+    """A whole policy. ``shadow`` turns every rule into logging only (count and report, never enforce)."""
+
+    name: str = "custom"
+    shadow: bool = False
+    window: PositiveDuration = 3600.0
+    buckets: int = Field(default=6, ge=1, le=64)
+    context: Context = Context()
+    escalation: Escalation = Escalation()
+    fingerprint: Fingerprinting = Fingerprinting()
+    capacity: Capacity = Capacity()
+    rules: list[Annotated[PatternRule | LimitRule, Field(discriminator="type")]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Policy:
+        names = [rule.name for rule in self.rules]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"rule names must be unique, repeated: {duplicates}")
+        return self

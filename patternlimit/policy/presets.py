@@ -1,0 +1,80 @@
+"""Named policies. ``Limiter()`` with no policy uses ``distillation-defense``.
+
+Every threshold of the default is explained in docs/presets.md; in short, a pattern is a campaign's when it is
+fanned out across many *young* accounts (not one busy account, not many established ones), those accounts are
+most of its senders (not a popular template that young users also happen to use), and its texts keep changing
+(coverage, not a launch crowd repeating one quickstart). Only young accounts that keep coming back to flagged
+patterns are throttled; established accounts are never touched by pattern rules.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from patternlimit.policy.models import (
+    Context,
+    Escalation,
+    LimitRule,
+    Measure,
+    PatternRule,
+    Policy,
+    Threshold,
+)
+
+_FAN_OUT: dict[Measure, Threshold] = {
+    # At least 40 distinct young accounts on one pattern within the hour: far above the sketch's noise floor
+    # (about D / width distinct pairs per cell) and above any class, team or small launch cohort.
+    "young_accounts": Threshold(min=40),
+    # Young accounts are at least half of the pattern's senders: a popular scaffold used by thousands of
+    # established accounts (and some new ones) stays far below.
+    "young_share": Threshold(min=0.5),
+    # At least 30% of the pattern's requests carry a text never seen on it before: extraction needs coverage;
+    # a quickstart example repeated by a launch crowd is almost all copies.
+    "filler_diversity": Threshold(min=0.3),
+}
+
+DISTILLATION_DEFENSE = Policy(
+    name="distillation-defense",
+    window=3600.0,
+    buckets=6,
+    context=Context(young_age=7 * 86400.0, trusted_age=90 * 86400.0, unknown_age="young"),
+    escalation=Escalation(
+        account_penalty=6 * 3600.0, memory=24 * 3600.0, network_taint=3, client_taint=0, block_after=0
+    ),
+    rules=[
+        # A generous exact per-account limit, scaled by standing (young x0.5, trusted x2); fixed window, so memory
+        # is one counter per active account.
+        LimitRule(name="account-rate", limit="600/minute", per="account", strategy="fixed-window"),
+        PatternRule(
+            name="template-fan-out",
+            pattern="template",
+            when=_FAN_OUT,
+            applies_to="young",
+            # Persistence: a young account is throttled from its third request on flagged patterns within a day;
+            # a curious new user who happens on a flagged template once or twice is only logged.
+            min_account_hits=3,
+            action="throttle",
+            retry_after=900.0,
+        ),
+        PatternRule(
+            name="near-duplicate-fan-out",
+            pattern="near_duplicate",
+            when=_FAN_OUT,
+            applies_to="young",
+            min_account_hits=3,
+            action="throttle",
+            retry_after=900.0,
+        ),
+        PatternRule(
+            # Many young accounts on one /24 or /48 is what a proxy pool looks like, but also a campus: log only,
+            # and let escalation (network_taint) act once accounts from the prefix are actually caught.
+            name="network-fan-out",
+            pattern="network",
+            when={"young_accounts": Threshold(min=20), "young_share": Threshold(min=0.8)},  # see _FAN_OUT
+            applies_to="young",
+            action="log",
+        ),
+    ],
+)
+
+PRESETS = MappingProxyType({"distillation-defense": DISTILLATION_DEFENSE})

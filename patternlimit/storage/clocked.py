@@ -1,0 +1,99 @@
+"""A bounded in-memory ``limits`` storage that reads the limiter's clock instead of the wall clock.
+
+patternlimit takes an explicit ``now`` so that logs can be replayed and traffic simulated faster than real time;
+``limits``' own ``MemoryStorage`` reads ``time.time()`` and would count simulated hours in real milliseconds. This
+storage implements the ``limits`` storage interface for the fixed-window and moving-window strategies (the
+strategies themselves stay ``limits``'), with time taken from :attr:`now`, which the limiter sets before each hit.
+
+Memory is bounded: at most ``max_keys`` keys are kept; expired keys are dropped lazily, and when the table is full
+the least recently used key is evicted (its count restarts: the documented cost of a bound). A moving window keeps
+up to ``limit`` timestamps per key.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from limits.storage.base import MovingWindowSupport, Storage
+
+
+class ClockedMemoryStorage(Storage, MovingWindowSupport):
+    STORAGE_SCHEME = ["patternlimit-clocked"]  # noqa: RUF012 - limits' own attribute
+
+    def __init__(self, uri: str | None = None, *, max_keys: int = 200_000, **options: Any) -> None:
+        self.now = 0.0
+        self.max_keys = max_keys
+        self._counters: OrderedDict[str, tuple[int, float]] = OrderedDict()  # key -> (count, expires at)
+        self._events: OrderedDict[str, list[float]] = OrderedDict()  # key -> timestamps, newest first
+        self._lock = threading.Lock()
+        super().__init__(uri, **options)
+
+    @property
+    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        return ValueError
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        with self._lock:
+            count, expires = self._counters.pop(key, (0, 0.0))
+            if expires <= self.now:
+                count, expires = 0, self.now + expiry
+            count += amount
+            self._counters[key] = (count, expires)
+            self._bound(self._counters)
+            return count
+
+    def get(self, key: str) -> int:
+        count, expires = self._counters.get(key, (0, 0.0))
+        return count if expires > self.now else 0
+
+    def get_expiry(self, key: str) -> float:
+        _, expires = self._counters.get(key, (0, 0.0))
+        return expires if expires > self.now else self.now
+
+    def check(self) -> bool:
+        return True
+
+    def reset(self) -> int | None:
+        with self._lock:
+            cleared = len(self._counters) + len(self._events)
+            self._counters.clear()
+            self._events.clear()
+            return cleared
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._counters.pop(key, None)
+            self._events.pop(key, None)
+
+    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        if amount > limit:
+            return False
+        with self._lock:
+            events = self._events.pop(key, [])
+            cutoff = self.now - expiry
+            # newest first: drop the expired tail
+            while events and events[-1] <= cutoff:
+                events.pop()
+            allowed = len(events) + amount <= limit
+            if allowed:
+                events[:0] = [self.now] * amount
+            if events:
+                self._events[key] = events
+                self._bound(self._events)
+            return allowed
+
+    def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        events = self._events.get(key, [])
+        cutoff = self.now - expiry
+        # events are newest first, so negate to search an ascending sequence
+        live = bisect.bisect_left([-event for event in events], -cutoff)
+        if live:
+            return events[live - 1], live
+        return self.now, 0
+
+    def _bound(self, table: OrderedDict[str, Any]) -> None:
+        while len(table) > self.max_keys:
+            table.popitem(last=False)

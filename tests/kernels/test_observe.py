@@ -1,0 +1,97 @@
+"""The limiter's per-request kernel equals its twin bit for bit, and its measures mean what they say."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from patternlimit._kernels import observe as kernels
+from patternlimit._kernels.reference import observe as reference
+from patternlimit.sketches import CountMinSketch, HeavyHitters, SpreadSketch
+
+
+def fresh_state(seed: int, width: int = 32) -> tuple:  # type: ignore[type-arg]
+    """Tiny sketches by default, so that keys collide and every branch of the twin is compared."""
+    hits = CountMinSketch(width=width, depth=2, window=60.0, buckets=3, seed=seed)
+    accounts = SpreadSketch(width=16, depth=2, precision=4, window=60.0, buckets=3, seed=seed + 1)
+    young = SpreadSketch(width=16, depth=2, precision=4, window=60.0, buckets=3, seed=seed + 2)
+    top = HeavyHitters(capacity=4, window=60.0, buckets=3, seed=seed + 3)
+    table_seed = int(top._table_seed)
+    return (
+        hits._counters, hits._ring, hits._row_seeds, hits._bucket_seconds,
+        accounts._registers, accounts._ring, accounts._seeds, accounts._memo, accounts._bucket_seconds,
+        young._registers, young._ring, young._seeds, young._memo, young._bucket_seconds,
+        top._entries, top._links, top._tallies, top._ring,
+        table_seed - (1 << 64) if table_seed >= 1 << 63 else table_seed, top._bucket_seconds,
+    )  # fmt: skip
+
+
+def arrays(state: tuple) -> list[np.ndarray]:  # type: ignore[type-arg]
+    """The state arrays the twin keeps (the spread memos, positions 7 and 12, are the kernels' private caches)."""
+    return [value for index, value in enumerate(state) if isinstance(value, np.ndarray) and index not in (7, 12)]
+
+
+REQUEST = st.tuples(
+    st.lists(st.integers(0, 30), min_size=0, max_size=6),  # pattern keys (small: they collide)
+    st.integers(0, 20),  # account
+    st.integers(0, 5),  # content (text) hash
+    st.booleans(),  # young
+    st.floats(-5.0, 40.0),  # time step
+    st.integers(0, 3),  # cost
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(requests=st.lists(REQUEST, min_size=1, max_size=40), seed=st.integers(0, 1 << 40))
+def test_observe_request_matches_reference(requests, seed):
+    jit_state, twin_state = fresh_state(seed), fresh_state(seed)
+    now = 1000.0
+    for keys, account, content, young, step, cost in requests:
+        now = max(0.0, now + step)
+        key_array = np.zeros(8, np.uint64)
+        key_array[: len(keys)] = keys
+        jit_out, twin_out = np.zeros((8, 5)), np.zeros((8, 5))
+        kernels.observe_request(*jit_state, key_array, len(keys), account, content, young, now, cost, jit_out)
+        reference.observe_request(*twin_state, key_array, len(keys), account, content, young, now, cost, twin_out)
+        assert jit_out.tolist() == twin_out.tolist()
+    for mine, theirs in zip(arrays(jit_state), arrays(twin_state), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def observe(state, key, account, content, young, now=1000.0):  # type: ignore[no-untyped-def]
+    out = np.zeros((1, 5))
+    kernels.observe_request(*state, np.array([key], np.uint64), 1, account, content, young, now, 1, out)
+    return dict(zip(("hits", "accounts", "young", "copies", "novel"), out[0].tolist(), strict=True))
+
+
+def test_measures_separate_coverage_from_duplication():
+    state = fresh_state(1, width=4096)  # wide enough that no copy key collides
+    for account in range(10):  # ten young accounts, ten different fillers on one pattern
+        varied = observe(state, 7, account, 100 + account, young=True)
+    for account in range(10):  # ten established accounts, one copied text on another pattern
+        copied = observe(state, 9, 50 + account, 5, young=False)
+    assert varied["hits"] == 10 and varied["novel"] == 10 and varied["copies"] == 1
+    assert 7 <= varied["young"] <= 13 and 7 <= varied["accounts"] <= 13
+    assert copied["hits"] == 10 and copied["novel"] == 1 and copied["copies"] == 10
+    assert copied["young"] < 3  # established accounts are counted in accounts only
+
+
+def test_the_comparison_fails_when_the_twin_forgets_young_accounts(monkeypatch):
+    jit_state, twin_state = fresh_state(3), fresh_state(3)
+    original = reference.spread_add
+    calls = {"count": 0}
+
+    def forgetful(*arguments):  # type: ignore[no-untyped-def]
+        calls["count"] += 1
+        return original(*arguments) if calls["count"] % 2 else 0.0  # every young update dropped
+
+    monkeypatch.setattr(reference, "spread_add", forgetful)
+    differs = False
+    for account in range(20):
+        jit_out, twin_out = np.zeros((1, 5)), np.zeros((1, 5))
+        keys = np.array([4], np.uint64)
+        kernels.observe_request(*jit_state, keys, 1, account, account, True, 1000.0, 1, jit_out)
+        reference.observe_request(*twin_state, keys, 1, account, account, True, 1000.0, 1, twin_out)
+        differs |= jit_out.tolist() != twin_out.tolist()
+    assert differs

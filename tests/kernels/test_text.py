@@ -1,0 +1,200 @@
+"""The text fingerprint kernel equals its plain-Python twin bit for bit, and never reads outside its input."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from patternlimit._kernels import text as kernels
+from patternlimit._kernels.reference import text as reference
+
+# Pieces that exercise every rule and its edge: fences (closed, open, long), quotes (closed, unclosed, escaped,
+# inside words), URLs (any case, cut short), numbers with separators, identifiers of each kind, apostrophes,
+# indentation (spaces, tabs, blank indented lines), CRLF, NUL, invalid UTF-8 and non-ASCII letters.
+FRAGMENTS = [
+    "the", "Write", "a", "Python", "function", "THAT", "é", "日本", "don't", "students'", "O'Brien",
+    "42", "3.14", "1,000", "1,a", "1.", "v2", "x86_64", "foo_bar", "getUser", "JSONParser", "a.b", "e.g.",
+    "src/app.py", "C:\\dir\\x", "me@host.org", "--flag", "well-known",
+    "http://example.com/a?b=1", "HTTPS://X.Y", "https:/", "http", "http:", "httpx://z",
+    '"quoted text"', "'single'", "`tick`", '"unclosed', "'", '"', "`", "\\", '"esc\\"aped"',
+    "```", "```python\n", "\n```\n", "````", "``",
+    " ", "  ", "\t", "\n", "\r\n", "\n    ", "\n\t", "\n        ", "\n    \n", "    ",
+    ",", ".", ":", ";", "!", "?", "(", ")", "{", "}", "-", "/", "@", "_",
+]  # fmt: skip
+RAW_FRAGMENTS = [b"\x00", b"\xff", b"\xc3", b"\xed\xa0\x80", b"\x80\x80", b"\x0b", b"\x0c"]
+
+SEEDS = np.array([0x0123456789ABCDEF, 0xFEDCBA9876543210, 0x5555AAAA5555AAAA, 0xFFFFFFFFFFFFFFFF], np.uint64)
+
+PROMPTS = [
+    b"",
+    b"   \n\t\n  ",
+    b"```python\nprint('only code')\n```",
+    b"Write a Python function that sorts 3 lists by their 2nd element. Return only code.",
+    b"You are an expert reviewer.\n\nReview this:\n```diff\n- a\n+ b\n```\nIs `x` used? See https://a.b/c. Thanks!",
+    "Traduis « bonjour » en japonais : こんにちは. Réponds en 1 mot.".encode(),
+    b"Fix this:\n    def f(x):\n        return x+1\n\tprint(f(2))\nIt fails with TypeError: 'int' object.",
+    b"Compute 1, 2, 3, 4 and 5.5 then call getValue() on obj.attr with foo_bar=1",
+    b"\xff\xfe invalid \x00 utf8 \xc3( bytes 'quoted \xff' end",
+    b"a " * 500,
+]
+
+
+def run(module: object, data: bytes, edge_tokens: int = 8, bands: int = 4, seeds: np.ndarray = SEEDS) -> list[int]:
+    """``out`` of one call, as Python ints; ``scratch`` starts dirty, as it will in the wrapper's reused buffers."""
+    out = np.full(kernels.OUT_BANDS + bands, 0xDEAD, dtype=np.uint64)
+    scratch = np.full(kernels.PLANES + edge_tokens, 0xBEEF, dtype=np.uint64)
+    module.text_fingerprint(data, seeds, out, scratch)  # type: ignore[attr-defined]
+    return out.tolist()
+
+
+@st.composite
+def prompt_bytes(draw: st.DrawFn) -> bytes:
+    """Text built from the fragments above, raw bytes, or both."""
+    pieces = draw(st.lists(st.sampled_from(FRAGMENTS).map(str.encode) | st.sampled_from(RAW_FRAGMENTS), max_size=60))
+    joiner = draw(st.sampled_from([b"", b" ", b"\n"]))
+    return joiner.join(pieces)
+
+
+CONFIG = st.tuples(st.integers(1, 12), st.sampled_from([1, 2, 4, 8]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=prompt_bytes(), config=CONFIG)
+def test_kernel_matches_reference_on_generated_prompts(data, config):
+    edge_tokens, bands = config
+    assert run(kernels, data, edge_tokens, bands) == run(reference, data, edge_tokens, bands)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=300), config=CONFIG, seed=st.integers(0, (1 << 64) - 1))
+def test_kernel_matches_reference_on_arbitrary_bytes(data, config, seed):
+    edge_tokens, bands = config
+    seeds = np.array([seed, seed ^ 1, seed ^ 2, seed ^ 3], dtype=np.uint64)
+    assert run(kernels, data, edge_tokens, bands, seeds) == run(reference, data, edge_tokens, bands, seeds)
+
+
+@pytest.mark.parametrize("data", PROMPTS, ids=range(len(PROMPTS)))
+@pytest.mark.parametrize(("edge_tokens", "bands"), [(1, 1), (8, 4), (3, 8), (64, 2)])
+def test_kernel_matches_reference_on_handwritten_prompts(data, edge_tokens, bands):
+    assert run(kernels, data, edge_tokens, bands) == run(reference, data, edge_tokens, bands)
+
+
+def test_kernel_matches_reference_on_a_long_text():
+    """Thousands of shingles: the bit-sliced counters carry through many planes and flush many times."""
+    rng = random.Random(7)
+    words = [f"v{rng.randrange(50)}x" if rng.random() < 0.1 else "word" * rng.randint(1, 3) for _ in range(6000)]
+    data = " ".join(words).encode()
+    assert run(kernels, data) == run(reference, data)
+    # Words are frame tokens; identifiers ("v12x") collapse when they follow one another.
+    is_identifier = [word.startswith("v") for word in words]
+    expected = sum(
+        1 for index in range(len(words)) if not (index and is_identifier[index] and is_identifier[index - 1])
+    )
+    assert run(kernels, data)[kernels.OUT_FRAME_TOKENS] == expected
+
+
+def test_outputs_follow_the_documented_layout():
+    template, simhash, frame_tokens, code_runs, *bands = run(kernels, PROMPTS[4])
+    tokens = reference.tokenize(PROMPTS[4])
+    assert frame_tokens == sum(1 for kind, _ in tokens if kind != kernels.KIND_CODE) > 0
+    assert code_runs == 1 and 0 < template < 1 << 63
+    assert bands == reference.band_keys(simhash, int(SEEDS[kernels.SEED_BAND]), 4)
+    assert all(0 <= key < 1 << 63 for key in bands)
+    assert run(kernels, b"")[:4] == [0, 0, 0, 0]
+    assert run(kernels, b"single")[kernels.OUT_SIMHASH] == 0  # one token: no bigram
+
+
+def test_tokenizer_masks_as_documented():
+    tokens = reference.tokenize(
+        b"Sort 3.5 and 1,000 items: foo_bar getUser a.b v2 'x' \"y\" `z` http://u.v/w don't\n    code\n```\nmore\n```"
+    )
+    kinds = [kind for kind, _ in tokens]
+    assert tokens[0] == (kernels.KIND_WORD, b"sort")
+    assert kinds == [
+        kernels.KIND_WORD,
+        kernels.KIND_NUMBER,  # 3.5
+        kernels.KIND_WORD,  # and
+        kernels.KIND_NUMBER,  # 1,000
+        kernels.KIND_WORD,  # items
+        kernels.KIND_IDENTIFIER,  # foo_bar, getUser, a.b, v2 collapse into one
+        kernels.KIND_STRING,  # 'x' "y" `z` collapse into one
+        kernels.KIND_URL,
+        kernels.KIND_WORD,  # don't
+        kernels.KIND_CODE,  # the indented line and the fence: one payload run
+    ]
+    assert tokens[-2] == (kernels.KIND_WORD, b"don't")
+
+
+_REAL_TOKENIZE = reference.tokenize
+
+
+def _uncollapsed_tokenize(data: bytes) -> list[tuple[int, bytes]]:
+    """A deliberately broken tokenizer: each number and string placeholder comes out twice, as if a repeat were
+    not collapsed."""
+    tokens = _REAL_TOKENIZE(data)
+    return [
+        token for token in tokens for _ in range(2 if token[0] in (kernels.KIND_NUMBER, kernels.KIND_STRING) else 1)
+    ]
+
+
+def test_comparison_detects_a_twin_that_does_not_collapse_placeholders(monkeypatch):
+    monkeypatch.setattr(reference, "tokenize", _uncollapsed_tokenize)
+    assert any(run(kernels, data) != run(reference, data) for data in PROMPTS)
+
+
+def test_comparison_detects_a_twin_that_skips_a_shingle(monkeypatch):
+    real_simhash = reference.simhash
+    monkeypatch.setattr(reference, "simhash", lambda features: real_simhash(features[1:]))
+    differs = [run(kernels, data)[kernels.OUT_SIMHASH] != run(reference, data)[kernels.OUT_SIMHASH] for data in PROMPTS]
+    assert sum(differs) >= 3
+
+
+def test_bit_sliced_majority_equals_counting_on_many_shingles():
+    """``simhash_majority`` over planes built by repeated addition equals per-bit counting, ties included."""
+    rng = np.random.default_rng(3)
+    for count in (1, 2, 7, 8, 64, 1000, 4097):
+        features = rng.integers(0, 1 << 64, count, dtype=np.uint64, endpoint=False)
+        planes = np.zeros(kernels.PLANES, dtype=np.uint64)
+        for feature in features.tolist():
+            carry = feature
+            plane = 0
+            while carry:
+                old = int(planes[plane])
+                planes[plane] = old ^ carry
+                carry &= old
+                plane += 1
+        assert int(kernels.simhash_majority(planes, count)) == reference.simhash(features.tolist())
+
+
+@pytest.mark.slow
+def test_kernel_reads_only_inside_its_input_under_boundscheck(tmp_path):
+    """Compiled afresh with numba's bounds checking on, the kernel raises nothing on adversarial input."""
+    script = textwrap.dedent(
+        """
+        import random, numpy as np
+        from patternlimit._kernels import text as kernels
+        rng = random.Random(11)
+        alphabet = [b"`", b"```", b"'", b'"', b"\\\\", b"h", b"http://", b"https://", b"a", b"1", b".", b",",
+                    b"'", b"/", b" ", b"    ", b"\\t", b"\\n", b"\\xff", b"_", b"A"]
+        seeds = np.arange(4, dtype=np.uint64)
+        for trial in range(3000):
+            data = b"".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+            for edge in (1, 3):
+                kernels.text_fingerprint(data, seeds, np.zeros(6, np.uint64), np.zeros(32 + edge, np.uint64))
+        print("ok")
+        """
+    )
+    environment = dict(os.environ, NUMBA_BOUNDSCHECK="1", NUMBA_CACHE_DIR=str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=environment, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "ok"

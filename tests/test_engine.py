@@ -1,0 +1,172 @@
+"""The limiter on hand-built traffic: a templated fan-out across young accounts is throttled, look-alikes are not."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from patternlimit import Action, Limiter, Request
+from patternlimit.policy.presets import DISTILLATION_DEFENSE
+from tests import traffic
+
+SECRET = b"test secret for the engine tests"
+
+
+def run(limiter: Limiter, requests: list[tuple[float, Request]]) -> list:  # type: ignore[type-arg]
+    return [limiter.check(request, now) for now, request in requests]
+
+
+def blocked(decisions: list) -> int:  # type: ignore[type-arg]
+    return sum(decision.action in (Action.THROTTLE, Action.BLOCK) for decision in decisions)
+
+
+@pytest.fixture
+def limiter() -> Limiter:
+    return Limiter(secret=SECRET)
+
+
+def test_a_templated_fan_out_across_young_accounts_is_throttled_once_it_crosses_the_rule(limiter):
+    requests = traffic.campaign(accounts=150, per_account=8)
+    decisions = run(limiter, requests)
+    throttled = [decision for decision in decisions if decision.action is Action.THROTTLE]
+    assert len(throttled) / len(decisions) > 0.6
+    first = next(index for index, decision in enumerate(decisions) if decision.action is Action.THROTTLE)
+    assert first > 40  # nothing is throttled before 40 young accounts have sent the template
+    pattern_catches = [decision for decision in throttled if decision.rule == "template-fan-out"]
+    assert pattern_catches
+    catch = pattern_catches[0]
+    assert catch.pattern is not None and catch.pattern.kind == "template"
+    assert "distinct accounts younger than 7 days" in catch.reason and "the rule allows 40" in catch.reason
+    assert catch.retry_after == 900.0 and catch.enforced
+    assert catch.scores["young_accounts"] >= 40 and catch.scores["young_share"] >= 0.5
+    # once caught, the account stays throttled on its other requests
+    assert any(decision.rule == "template-fan-out" for decision in throttled[-50:]) or any(
+        "caught by rule" in decision.reason for decision in throttled
+    )
+
+
+@pytest.mark.parametrize(
+    ("scenario", "make"),
+    [
+        ("ci harness: one established account, high volume", traffic.ci_harness),
+        ("corporate NAT: established accounts behind one IP", traffic.corporate_nat),
+        ("flash crowd: new accounts, varied prompts", traffic.flash_crowd),
+        ("launch crowd: new accounts, one quickstart text", traffic.launch_crowd),
+    ],
+)
+def test_legitimate_look_alikes_are_not_throttled(limiter, scenario, make):
+    decisions = run(limiter, make())
+    assert blocked(decisions) == 0, scenario
+
+
+def test_legitimate_traffic_mixed_with_a_campaign_is_not_throttled(limiter):
+    legitimate = traffic.ci_harness(800) + traffic.corporate_nat(150, 3) + traffic.launch_crowd(300)
+    campaign = traffic.campaign(accounts=150, per_account=8)
+    tagged = [(now, request, False) for now, request in legitimate] + [
+        (now, request, True) for now, request in campaign
+    ]
+    tagged.sort(key=lambda item: item[0])
+    outcomes = [(limiter.check(request, now), is_campaign) for now, request, is_campaign in tagged]
+    assert sum(decision.action is not Action.ALLOW and decision.enforced for decision, bad in outcomes if not bad) == 0
+    assert sum(decision.action is Action.THROTTLE for decision, bad in outcomes if bad) > 0.5 * len(campaign)
+
+
+def test_check_many_gives_the_same_answers_as_check():
+    requests = traffic.campaign(accounts=60, per_account=4)[:200] + traffic.launch_crowd(40)
+    requests.sort(key=lambda pair: pair[0])
+    one, batch = Limiter(secret=SECRET), Limiter(secret=SECRET)
+    singles = run(one, requests)
+    many = batch.check_many([request for _, request in requests], [now for now, _ in requests])
+    assert singles == many
+
+
+def test_shadow_policy_logs_and_never_enforces():
+    shadow = Limiter(DISTILLATION_DEFENSE.model_copy(update={"shadow": True}), secret=SECRET)
+    decisions = run(shadow, traffic.campaign(accounts=150, per_account=8))
+    assert blocked(decisions) == 0
+    logged = [decision for decision in decisions if decision.action is Action.LOG and decision.shadowed]
+    assert logged and all(not decision.enforced for decision in logged)
+    assert logged[0].shadowed is Action.THROTTLE and logged[0].reason.startswith("shadow:")
+
+
+def test_a_young_account_on_a_tainted_network_starts_throttled_but_an_established_one_does_not(limiter):
+    run(limiter, traffic.campaign(accounts=150, per_account=8, prefixes=2))
+    later = traffic.START + 7300
+    newcomer = Request(account="fresh", ip="198.51.0.77", text="hello there", account_created_at=later - 60)
+    veteran = Request(account="veteran", ip="198.51.0.78", text="hello there", account_created_at=later - 400 * 86400)
+    decision = limiter.check(newcomer, later)
+    assert decision.action is Action.THROTTLE and decision.rule == "escalation:network-taint"
+    assert decision.pattern is not None and decision.pattern.label == "198.51.0.0/24"
+    assert limiter.check(veteran, later).action is Action.ALLOW
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        Request(account="a", ip="not an ip", text="hi"),
+        Request(account="a", ip="", text="hi"),
+        Request(account="a", ip="10.0.0.1", text=""),
+        Request(account="a", ip="10.0.0.1", text=b"\xff\xfe invalid utf-8 \xc3\x28"),
+        Request(account="a", ip="10.0.0.1", text="x" * 3_000_000),
+        Request(account=None, ip="10.0.0.1", text="anonymous"),
+        Request(account="a", ip="10.0.0.1", text="unknown age", account_created_at=None),
+        Request(account="a", ip="2001:db8::1", text="future creation", account_created_at=9e9),
+        Request(account="a", ip="10.0.0.1", text="nan age", account_created_at=float("nan")),
+    ],
+)
+def test_odd_but_valid_requests_are_allowed(limiter, request_):
+    assert limiter.check(request_, traffic.START).action is Action.ALLOW
+
+
+def test_invalid_arguments_raise(limiter):
+    with pytest.raises(TypeError, match="Request"):
+        limiter.check({"account": "a"}, traffic.START)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="now"):
+        limiter.check(Request(), float("inf"))
+    with pytest.raises(ValueError, match="cost"):
+        limiter.check(Request(cost=-1), traffic.START)
+    with pytest.raises(ValueError, match="one per request"):
+        limiter.check_many([Request(), Request()], [1.0])
+
+
+def test_per_account_limit_uses_limits_and_the_explicit_clock():
+    policy = {"rules": [{"type": "limit", "name": "per-account", "limit": "5/minute", "per": "account"}]}
+    limiter = Limiter(policy, secret=SECRET)
+    established = Request(account="e", text="hi", account_created_at=traffic.START - 30 * 86400)
+    decisions = [limiter.check(established, traffic.START + second) for second in range(8)]
+    assert [decision.action for decision in decisions].count(Action.THROTTLE) == 3
+    assert decisions[-1].rule == "per-account" and 0 < decisions[-1].retry_after <= 60
+    assert limiter.check(established, traffic.START + 61).action is Action.ALLOW  # simulated time, not real time
+    # context weighting: a trusted account (400 days) gets twice the allowance, a young one half
+    trusted = Request(account="t", text="hi", account_created_at=traffic.START - 400 * 86400)
+    young = Request(account="y", text="hi", account_created_at=traffic.START - 3600)
+    assert sum(limiter.check(trusted, traffic.START + 0.1 * n).allowed for n in range(20)) == 10
+    assert sum(limiter.check(young, traffic.START + 0.1 * n).allowed for n in range(20)) == 2
+
+
+def test_concurrent_checks_lose_no_updates():
+    limiter = Limiter(secret=SECRET)
+    requests = [
+        Request(account=f"t{index % 50}", text="same text for all threads", ip="10.1.1.1") for index in range(400)
+    ]
+
+    def worker(chunk: list[Request]) -> None:
+        for request in chunk:
+            limiter.check(request, traffic.START)
+
+    threads = [threading.Thread(target=worker, args=(requests[index::4],)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    top = limiter.top_patterns(3, traffic.START)
+    assert top[0].hits == 400  # every update counted: the template key saw all 400 requests
+
+
+def test_top_patterns_name_the_campaign_template(limiter):
+    run(limiter, traffic.campaign(accounts=150, per_account=8))
+    top = limiter.top_patterns(5, traffic.START + 7200)
+    template = next(row for row in top if row.kind == "template")
+    assert template.flagged_by == "template-fan-out"
+    assert template.young_accounts > 100 and "expert software engineer" in template.label.lower()
