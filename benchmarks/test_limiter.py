@@ -37,7 +37,7 @@ def requests() -> list[Request]:
         Request(
             account=f"account-{rng.randrange(5000)}",
             ip=traffic.ip(rng),
-            text=texts[index],
+            text=texts[index % len(texts)],
             route="/v1/messages",
             account_created_at=traffic.START - rng.uniform(1, 900) * 86400,
         )

@@ -22,13 +22,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import xxhash
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
-from patternlimit._kernels.observe import ACCOUNTS, COPIES, HITS, NOVEL, YOUNG, observe_request
+from patternlimit._kernels.observe import ACCOUNTS, COPIES, HITS, NOVEL, YOUNG, novel_key, observe_request
 from patternlimit.context import AccountBook, AccountRecord, Standing, standing_of
 from patternlimit.errors import ConfigurationError
 from patternlimit.escalation import Escalation
@@ -41,11 +41,22 @@ from patternlimit.request import Request
 from patternlimit.sketches import CountMinSketch, HeavyHitters, SpreadSketch
 from patternlimit.storage.clocked import ClockedMemoryStorage
 
+_Value = TypeVar("_Value")
+
 MAX_KEYS = 64
 """Pattern keys per request at most (composites of two multi-key kinds are truncated here)."""
 
 _LABEL_AFTER_HITS = 8
-"""A key gets a human-readable label stored once it has this many hits (for top_patterns and reasons)."""
+"""A key keeps a sample of its request once it has this many hits, to be labelled for top_patterns on demand."""
+
+_SAMPLES = 4096
+"""Keys whose sample (a clipped copy of what a label needs, at most about 5 KiB) is kept for labelling."""
+
+_CLIP = 768
+"""Bytes (or characters) of a sample's text kept at each end: what a label reads anyway."""
+
+_SHORT = 60
+"""Characters kept of the other facts of a sample (client, route, account, attributes)."""
 
 
 class TopPattern(NamedTuple):
@@ -140,6 +151,7 @@ class Limiter:
         self._book = AccountBook(capacity.accounts)
         self._escalation = Escalation(capacity.flags, self.policy.escalation.memory)
         self._labels: dict[int, tuple[str, str]] = {}
+        self._samples: dict[int, tuple[str, _Sample]] = {}
         self._first_seen: dict[int, float] = {}
         self._limits_storage = ClockedMemoryStorage(max_keys=capacity.accounts)
         self._strategies = {
@@ -184,7 +196,7 @@ class Limiter:
             young = self._young.estimate_many(keys, moment)
             result = []
             for (key, hits, error), spread, young_spread in zip(rows, accounts.tolist(), young.tolist(), strict=True):
-                kind, label = self._labels.get(key, ("?", "(no label yet)"))
+                kind, label = self._known_label(key)
                 flag = self._escalation.flagged(key, moment)
                 result.append(
                     TopPattern(kind, label, key, hits, error, spread, young_spread, flag.rule if flag else None)
@@ -272,6 +284,7 @@ class Limiter:
             facts.standing is Standing.YOUNG,
             now,
             facts.request.cost,
+            self._compiled.gate,
             self._out,
         )
         measures = self._out[:count].tolist()
@@ -389,6 +402,12 @@ class Limiter:
         return True
 
     def _measures(self, key: int, row: list[float], now: float) -> dict[str, float]:
+        if math.isnan(row[ACCOUNTS]):
+            # The kernel skipped the estimates (hits below the gate) but a remembered flag needs them for the reason.
+            row = list(row)
+            row[ACCOUNTS] = self._accounts.estimate(key, now)
+            row[YOUNG] = self._young.estimate(key, now)
+            row[NOVEL] = float(self._hits.estimate(int(novel_key(np.uint64(key))), now))
         hits, young = row[HITS], row[YOUNG]
         accounts = max(row[ACCOUNTS], young)  # young accounts are accounts: keep the two estimates consistent
         return {
@@ -518,37 +537,84 @@ class Limiter:
         known = self._labels.get(key)
         if known is not None:
             return known[1]
-        label = self._describe(facts, kind)
-        self._store_label(key, kind, label)
+        return self._labelled(key, kind, _Sample.of(facts))
+
+    def _labelled(self, key: int, kind: str, sample: _Sample) -> str:
+        label = self._describe(sample, kind)
+        _bounded_put(self._labels, key, (kind, label), self.policy.capacity.flags)
+        self._samples.pop(key, None)
         return label
 
-    def _describe(self, facts: _Facts, kind: str) -> str:
-        request = facts.request
+    def _known_label(self, key: int) -> tuple[str, str]:
+        """The label of ``key`` if known, else made now from its kept sample (a label costs ~1 ms: off the hot path)."""
+        known = self._labels.get(key)
+        if known is not None:
+            return known
+        sample = self._samples.get(key)
+        if sample is None:
+            return ("?", "(no sample kept)")
+        kind, kept = sample
+        return kind, self._labelled(key, kind, kept)
+
+    def _describe(self, sample: _Sample, kind: str) -> str:
         parts = []
         for part in kind.split("+"):
             if part in ("template", "near_duplicate"):
-                parts.append(self._text.label(request.text))
+                parts.append(self._text.label(sample.text))
             elif part == "network":
-                parts.append(facts.network or "(invalid)")
+                parts.append(sample.network)
             elif part == "client":
-                parts.append(request.client[:60])
+                parts.append(sample.client)
             elif part == "route":
-                parts.append(request.route[:60])
+                parts.append(sample.route)
             elif part == "account":
-                parts.append(facts.account_name[:60])
+                parts.append(sample.account)
             else:
-                parts.append(str(request.attributes.get(part.removeprefix("attribute:"), ""))[:60])
+                parts.append(sample.attributes.get(part.removeprefix("attribute:"), ""))
         return " + ".join(parts)
 
     def _remember_labels(self, facts: _Facts, measures: list[list[float]]) -> None:
+        sample: _Sample | None = None
         for position, (kind, key) in enumerate(facts.keys):
-            if measures[position][HITS] >= _LABEL_AFTER_HITS and key not in self._labels:
-                self._store_label(key, kind, self._describe(facts, kind))
+            if measures[position][HITS] >= _LABEL_AFTER_HITS and key not in self._labels and key not in self._samples:
+                sample = sample or _Sample.of(facts)
+                _bounded_put(self._samples, key, (kind, sample), _SAMPLES)
 
-    def _store_label(self, key: int, kind: str, label: str) -> None:
-        if len(self._labels) >= self.policy.capacity.flags:
-            self._labels.pop(next(iter(self._labels)))
-        self._labels[key] = (kind, label)
+
+class _Sample(NamedTuple):
+    """What a label needs of a request, copied and clipped so that a kept sample is at most a few KiB."""
+
+    text: str | bytes
+    network: str
+    account: str
+    client: str
+    route: str
+    attributes: dict[str, str]
+
+    @classmethod
+    def of(cls, facts: _Facts) -> _Sample:
+        request = facts.request
+        text = request.text
+        if len(text) > 2 * _CLIP:
+            text = text[:_CLIP] + text[-_CLIP:]  # type: ignore[operator]  # both halves are str, or both bytes
+        attributes = {
+            str(name)[:_SHORT]: str(value)[:_SHORT] for name, value in list(request.attributes.items())[:_SHORT]
+        }
+        return cls(
+            text,
+            facts.network or "(invalid)",
+            facts.account_name[:_SHORT],
+            request.client[:_SHORT],
+            request.route[:_SHORT],
+            attributes,
+        )
+
+
+def _bounded_put(table: dict[int, _Value], key: int, value: _Value, capacity: int) -> None:
+    """Insert, evicting the oldest insertion when ``table`` is full."""
+    if len(table) >= capacity:
+        table.pop(next(iter(table)))
+    table[key] = value
 
 
 def _times(now: float | Sequence[float] | None, count: int) -> list[float]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from patternlimit import Action, Limiter, Request
 from patternlimit.policy.presets import DISTILLATION_DEFENSE
@@ -170,3 +172,30 @@ def test_top_patterns_name_the_campaign_template(limiter):
     template = next(row for row in top if row.kind == "template")
     assert template.flagged_by == "template-fan-out"
     assert template.young_accounts > 100 and "expert software engineer" in template.label.lower()
+
+
+REQUESTS = st.builds(
+    Request,
+    account=st.sampled_from([None, "", "a1", "a2", "a3", "young-1", "young-2"]),
+    ip=st.sampled_from(["203.0.113.7", "203.0.113.8", "2001:db8::1", "bogus", ""]),
+    text=st.sampled_from(["", "hello", b"\xff\xfe", "Write a Python function that sorts a list. Return only code."]),
+    account_created_at=st.one_of(st.none(), st.floats(traffic.START - 400 * 86400, traffic.START)),
+    cost=st.integers(0, 3),
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(requests=st.lists(REQUESTS, min_size=1, max_size=30), steps=st.lists(st.floats(0, 30), min_size=30, max_size=30))
+def test_check_many_equals_check_on_generated_streams(requests, steps):
+    times = [traffic.START + sum(steps[: index + 1]) for index in range(len(requests))]
+    policy = {
+        "rules": [
+            {"type": "limit", "name": "tight", "limit": "3/minute"},
+            {"type": "pattern", "name": "fan-out", "pattern": "template", "when": {"accounts": {"min": 2}}},
+            {"type": "pattern", "name": "net", "pattern": "network", "when": {"hits": {"min": 3}}, "action": "log"},
+        ]
+    }
+    one, batch = Limiter(policy, secret=SECRET), Limiter(policy, secret=SECRET)
+    assert [one.check(request, now) for request, now in zip(requests, times, strict=True)] == batch.check_many(
+        requests, times
+    )

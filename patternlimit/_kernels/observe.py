@@ -12,14 +12,18 @@ For each of the request's ``count`` pattern keys ``k`` (keyed 63-bit hashes) the
   reads that estimate,
 * adds ``cost`` to ``k``'s count in the heavy hitters,
 
-and writes ``out[i] = (hits, accounts, young_accounts, copies, novel)`` as ``float64``. The copy and novel keys
+and writes ``out[i] = (hits, accounts, young_accounts, copies, novel)`` as ``float64``. The three estimates that
+read many cache lines (``accounts``, ``young_accounts``, ``novel``) are computed only for keys with at least
+``gate`` hits and are NaN otherwise: a key with fewer hits than a rule's smallest threshold on accounts cannot meet
+it (distinct accounts never exceed hits), and skipping them halves the memory traffic of a cold key. The sketches
+are updated either way. The copy and novel keys
 share the count-min sketch with the hits: one sketch, one noise budget. A collision can only make a new text look
 like a copy (count-min never underestimates), which lowers the diversity: the safe side.
 
 State arguments, in order: count-min (``counters``, ``ring``, ``row_seeds``, ``bucket_seconds``), accounts spread
 (``registers``, ``ring``, ``seeds``, ``memo``, ``bucket_seconds``), young spread (same), heavy hitters
 (``entries``, ``links``, ``tallies``, ``ring``, ``table_seed`` as a signed int, ``bucket_seconds``); then
-``keys uint64[>= count]``, ``count``, ``account``, ``content``, ``young``, ``now``, ``cost`` and
+``keys uint64[>= count]``, ``count``, ``account``, ``content``, ``young``, ``now``, ``cost``, ``gate`` and
 ``out float64[>= count, 5]``. Mutates every state array except the seeds, and ``out``.
 """
 
@@ -80,6 +84,7 @@ def observe_request(
     young: bool,
     now: float,
     cost: int,
+    gate: int,
     out: np.ndarray,
 ) -> None:  # pragma: no cover
     """Observe one request's ``count`` pattern keys; see the module docstring."""
@@ -90,7 +95,8 @@ def observe_request(
     for position in range(count):
         key = keys[position]
         cms_update(counters, cms_ring, cms_seeds, cms_bucket_seconds, key, now, weight)
-        out[position, HITS] = cms_window_estimate(counters, cms_ring, cms_seeds, key)
+        hits = cms_window_estimate(counters, cms_ring, cms_seeds, key)
+        out[position, HITS] = hits
         copies_of = copy_key(key, text)
         cms_update(counters, cms_ring, cms_seeds, cms_bucket_seconds, copies_of, now, np.int64(1))
         copies = cms_window_estimate(counters, cms_ring, cms_seeds, copies_of)
@@ -98,16 +104,21 @@ def observe_request(
         novel_of = novel_key(key)
         if copies == 1:
             cms_update(counters, cms_ring, cms_seeds, cms_bucket_seconds, novel_of, now, weight)
-        out[position, NOVEL] = cms_window_estimate(counters, cms_ring, cms_seeds, novel_of)
         spread_update(
             account_registers, account_ring, account_seeds, account_memo, account_bucket_seconds, key, item, now
-        )
-        out[position, ACCOUNTS] = spread_window_estimate(
-            account_registers, account_ring, account_seeds, account_memo, key
         )
         if young:
             spread_update(young_registers, young_ring, young_seeds, young_memo, young_bucket_seconds, key, item, now)
         else:
             advance_clock(young_ring, young_bucket_seconds, now)
-        out[position, YOUNG] = spread_window_estimate(young_registers, young_ring, young_seeds, young_memo, key)
+        if hits >= gate:
+            out[position, NOVEL] = cms_window_estimate(counters, cms_ring, cms_seeds, novel_of)
+            out[position, ACCOUNTS] = spread_window_estimate(
+                account_registers, account_ring, account_seeds, account_memo, key
+            )
+            out[position, YOUNG] = spread_window_estimate(young_registers, young_ring, young_seeds, young_memo, key)
+        else:
+            out[position, NOVEL] = np.nan
+            out[position, ACCOUNTS] = np.nan
+            out[position, YOUNG] = np.nan
         topk_update(entries, links, tallies, top_ring, seed, top_bucket_seconds, np.int64(key), now, weight)

@@ -200,18 +200,28 @@ class TextFingerprinter:
         The first ``words`` frame tokens, `` ... ``, and the last ``min(words, edge_tokens)``, with the same masking
         as the key (``{n}``, ``{id}``, ``{str}``, ``{url}``, and ``{code}`` where payload sits), lower-cased;
         non-ASCII is shown as ``\\x..``/``\\u....`` escapes. Uses the plain-Python tokenizer that the kernel is
-        tested against, so the label shows exactly the tokens the key was made from. Off the hot path: about 2 ms
-        per 2 KB (the engine labels a pattern once). Never raises on any content.
+        tested against, so the label shows exactly the tokens the key was made from. Texts longer than
+        ``2 * LABEL_BYTES`` are read only at their first and last ``LABEL_BYTES`` (the tokenizer is plain Python:
+        about 1 ms per KiB), so a label costs at most a couple of milliseconds; the engine labels a pattern once.
+        Never raises on any content.
         """
         _check_int("words", words, 1, _MAX_LABEL_WORDS)
-        tokens = tokenize(self.sample(text))
-        parts = [_display(kind, token) for kind, token in tokens]
+        sample = self.sample(text)
         tail = min(words, self.edge_tokens)
+        if len(sample) > 2 * LABEL_BYTES:
+            head_parts = [_display(kind, token) for kind, token in tokenize(sample[:LABEL_BYTES])][:words]
+            tail_parts = [_display(kind, token) for kind, token in tokenize(sample[-LABEL_BYTES:])][-tail:]
+            return " ".join([*head_parts, "...", *tail_parts])
+        parts = [_display(kind, token) for kind, token in tokenize(sample)]
         if len(parts) <= words + tail:
             return " ".join(parts)
         skipped = parts[words:-tail]
         middle = "... {code} ..." if "{code}" in skipped else "..."
         return " ".join([*parts[:words], middle, *parts[-tail:]])
+
+
+LABEL_BYTES = 768
+"""Bytes read at each end of a long text by :meth:`TextFingerprinter.label`."""
 
 
 def _display(kind: int, token: bytes) -> str:

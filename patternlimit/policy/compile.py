@@ -68,6 +68,9 @@ class CompiledPolicy:
     """Pattern kinds counted in the sketches, in a fixed order: those the pattern rules name, plus ``template``."""
     needs_text: bool
     needs_age: bool
+    gate: int
+    """Hits below which no pattern rule can match: every rule bounds hits, accounts or young accounts from below
+    (distinct accounts never exceed hits), so the kernel skips the costly estimates for keys under it."""
 
 
 _APPLIES = {
@@ -86,7 +89,15 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
             kinds.append(rule.kind)
     needs_text = any(part in TEXT_KINDS for kind in kinds for part in kind.split("+"))
     needs_age = any(condition.measure == "pattern_age" for rule in pattern_rules for condition in rule.conditions)
-    return CompiledPolicy(policy, pattern_rules, limit_rules, tuple(kinds), needs_text, needs_age)
+    return CompiledPolicy(policy, pattern_rules, limit_rules, tuple(kinds), needs_text, needs_age, _gate(pattern_rules))
+
+
+def _gate(rules: tuple[CompiledPatternRule, ...]) -> int:
+    floors = []
+    for rule in rules:
+        bounded = [c.low for c in rule.conditions if c.measure in ("hits", "accounts", "young_accounts") and c.low > 0]
+        floors.append(math.floor(max(bounded)) if bounded else 0)
+    return min(floors, default=0)
 
 
 def _pattern_rule(rule: PatternRule, policy: Policy) -> CompiledPatternRule:

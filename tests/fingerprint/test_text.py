@@ -558,3 +558,12 @@ def test_the_fingerprint_package_exports_a_sorted_all():
     module = patternlimit.fingerprint
     assert module.__all__ == sorted(module.__all__)
     assert all(hasattr(module, name) for name in module.__all__)
+
+
+def test_label_of_a_long_text_reads_only_its_ends(fingerprinter):
+    middle = "filler words that are never shown " * 30_000  # about 1 MB
+    text = f"Please review the following report carefully. {middle} Reply with a summary of 3 bullet points."
+    label = fingerprinter.label(text)
+    assert label.startswith("please review the following report carefully")
+    assert label.endswith("reply with a summary of {n} bullet points")
+    assert " ... " in label and label.isascii()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -43,8 +45,8 @@ REQUEST = st.tuples(
 
 
 @settings(max_examples=80, deadline=None)
-@given(requests=st.lists(REQUEST, min_size=1, max_size=40), seed=st.integers(0, 1 << 40))
-def test_observe_request_matches_reference(requests, seed):
+@given(requests=st.lists(REQUEST, min_size=1, max_size=40), seed=st.integers(0, 1 << 40), gate=st.integers(0, 4))
+def test_observe_request_matches_reference(requests, seed, gate):
     jit_state, twin_state = fresh_state(seed), fresh_state(seed)
     now = 1000.0
     for keys, account, content, young, step, cost in requests:
@@ -52,16 +54,16 @@ def test_observe_request_matches_reference(requests, seed):
         key_array = np.zeros(8, np.uint64)
         key_array[: len(keys)] = keys
         jit_out, twin_out = np.zeros((8, 5)), np.zeros((8, 5))
-        kernels.observe_request(*jit_state, key_array, len(keys), account, content, young, now, cost, jit_out)
-        reference.observe_request(*twin_state, key_array, len(keys), account, content, young, now, cost, twin_out)
-        assert jit_out.tolist() == twin_out.tolist()
+        kernels.observe_request(*jit_state, key_array, len(keys), account, content, young, now, cost, gate, jit_out)
+        reference.observe_request(*twin_state, key_array, len(keys), account, content, young, now, cost, gate, twin_out)
+        np.testing.assert_array_equal(jit_out, twin_out)  # NaN (skipped estimates) compares equal here
     for mine, theirs in zip(arrays(jit_state), arrays(twin_state), strict=True):
         np.testing.assert_array_equal(mine, theirs)
 
 
 def observe(state, key, account, content, young, now=1000.0):  # type: ignore[no-untyped-def]
     out = np.zeros((1, 5))
-    kernels.observe_request(*state, np.array([key], np.uint64), 1, account, content, young, now, 1, out)
+    kernels.observe_request(*state, np.array([key], np.uint64), 1, account, content, young, now, 1, 0, out)
     return dict(zip(("hits", "accounts", "young", "copies", "novel"), out[0].tolist(), strict=True))
 
 
@@ -75,6 +77,24 @@ def test_measures_separate_coverage_from_duplication():
     assert 7 <= varied["young"] <= 13 and 7 <= varied["accounts"] <= 13
     assert copied["hits"] == 10 and copied["novel"] == 1 and copied["copies"] == 10
     assert copied["young"] < 3  # established accounts are counted in accounts only
+
+
+def test_estimates_below_the_gate_are_skipped_but_the_sketches_still_count():
+    gated, open_ = fresh_state(2, width=4096), fresh_state(2, width=4096)
+    for account in range(6):
+        below = observe_gated(gated, 7, account, account, gate=5)
+        observe_gated(open_, 7, account, account, gate=0)
+    assert below["hits"] == 6 and not math.isnan(below["accounts"])  # 6 hits >= gate 5: estimated
+    first = observe_gated(fresh_state(2, width=4096), 7, 0, 0, gate=5)
+    assert first["hits"] == 1 and math.isnan(first["accounts"]) and math.isnan(first["young"])
+    for mine, theirs in zip(arrays(gated), arrays(open_), strict=True):
+        np.testing.assert_array_equal(mine, theirs)  # the gate changes what is read, never what is counted
+
+
+def observe_gated(state, key, account, content, gate):  # type: ignore[no-untyped-def]
+    out = np.zeros((1, 5))
+    kernels.observe_request(*state, np.array([key], np.uint64), 1, account, content, True, 1000.0, 1, gate, out)
+    return dict(zip(("hits", "accounts", "young", "copies", "novel"), out[0].tolist(), strict=True))
 
 
 def test_the_comparison_fails_when_the_twin_forgets_young_accounts(monkeypatch):
@@ -91,7 +111,7 @@ def test_the_comparison_fails_when_the_twin_forgets_young_accounts(monkeypatch):
     for account in range(20):
         jit_out, twin_out = np.zeros((1, 5)), np.zeros((1, 5))
         keys = np.array([4], np.uint64)
-        kernels.observe_request(*jit_state, keys, 1, account, account, True, 1000.0, 1, jit_out)
-        reference.observe_request(*twin_state, keys, 1, account, account, True, 1000.0, 1, twin_out)
+        kernels.observe_request(*jit_state, keys, 1, account, account, True, 1000.0, 1, 0, jit_out)
+        reference.observe_request(*twin_state, keys, 1, account, account, True, 1000.0, 1, 0, twin_out)
         differs |= jit_out.tolist() != twin_out.tolist()
     assert differs

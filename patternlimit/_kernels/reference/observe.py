@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from patternlimit._kernels.hashing import MASK64, mix64_py
@@ -9,6 +11,7 @@ from patternlimit._kernels.observe import COPY_TAG, NOVEL_TAG
 from patternlimit._kernels.reference.countmin import cms_add, cms_estimate
 from patternlimit._kernels.reference.spread import spread_add, spread_estimate
 from patternlimit._kernels.reference.topk import topk_add
+from patternlimit._kernels.reference.window import ring_advance
 
 _KEY_MASK = (1 << 63) - 1
 
@@ -49,21 +52,30 @@ def observe_request(
     young: bool,
     now: float,
     cost: int,
+    gate: int,
     out: np.ndarray,
 ) -> None:
     cms = (counters, cms_ring, cms_seeds, cms_bucket_seconds)
+    accounts = (account_registers, account_ring, account_seeds, account_memo, account_bucket_seconds)
+    youngs = (young_registers, young_ring, young_seeds, young_memo, young_bucket_seconds)
     for position in range(count):
         key = int(keys[position])
-        out[position, 0] = cms_add(*cms, key, now, cost)
+        hits = cms_add(*cms, key, now, cost)
+        out[position, 0] = hits
         copies = cms_add(*cms, copy_key(key, content), now, 1)
         out[position, 3] = copies
         novel = novel_key(key)
-        out[position, 4] = cms_add(*cms, novel, now, cost) if copies == 1 else cms_estimate(*cms, novel, now)
-        out[position, 1] = spread_add(
-            account_registers, account_ring, account_seeds, account_memo, account_bucket_seconds, key, account, now
-        )
-        young_state = (young_registers, young_ring, young_seeds, young_memo, young_bucket_seconds)
-        out[position, 2] = (
-            spread_add(*young_state, key, account, now) if young else spread_estimate(*young_state, key, now)
-        )
+        if copies == 1:
+            cms_add(*cms, novel, now, cost)
+        spread_add(*accounts, key, account, now)
+        if young:
+            spread_add(*youngs, key, account, now)
+        else:
+            ring_advance(young_ring, young_bucket_seconds, now)
+        if hits >= gate:
+            out[position, 4] = cms_estimate(*cms, novel, now)
+            out[position, 1] = spread_estimate(*accounts, key, now)
+            out[position, 2] = spread_estimate(*youngs, key, now)
+        else:
+            out[position, 4] = out[position, 1] = out[position, 2] = math.nan
         topk_add(entries, links, tallies, top_ring, table_seed & MASK64, top_bucket_seconds, key, now, cost)
