@@ -87,6 +87,8 @@ class _Facts:
     content: int
     positions: dict[str, list[int]]
     """For each counted kind, the indices of its keys in ``keys``."""
+    copy_count: int
+    """How many leading keys are of kinds whose copies are counted."""
 
 
 class Limiter:
@@ -236,9 +238,14 @@ class Limiter:
                 keys.append((kind, key))
         keys = keys[:MAX_KEYS]
         positions: dict[str, list[int]] = {}
+        copy_kinds = self._compiled.copy_kinds
+        copy_count = 0
         for position, (kind, _) in enumerate(keys):
             positions.setdefault(kind, []).append(position)
-        return _Facts(request, float(now), account, account_name, standing, age, network, keys, content, positions)
+            copy_count += kind in copy_kinds
+        return _Facts(
+            request, float(now), account, account_name, standing, age, network, keys, content, positions, copy_count
+        )
 
     def _kind_keys(
         self, kind: str, request: Request, network: str | None, account: int, single: dict[str, list[int]]
@@ -285,6 +292,7 @@ class Limiter:
             now,
             facts.request.cost,
             self._compiled.gate,
+            facts.copy_count,
             self._out,
         )
         measures = self._out[:count].tolist()
@@ -363,15 +371,18 @@ class Limiter:
         ]
 
     def _pattern(self, rule: CompiledPatternRule, facts: _Facts, measures: list[list[float]]) -> Decision | None:
-        now = facts.now
+        now, gate, flags = facts.now, self._compiled.gate, self._escalation.flags
         for position in facts.positions.get(rule.kind, ()):
             key = facts.keys[position][1]
             row = measures[position]
-            matches = self._matches(rule, row, key, now)
+            # Most keys are under the gate and not flagged: two comparisons, no call.
+            matches = row[HITS] >= gate and self._matches(rule, row, key, now)
             if matches:
                 if not rule.shadow:
                     self._escalation.flag(key, rule.name, now)
             else:
+                if key not in flags:
+                    continue
                 flag = self._escalation.flagged(key, now)
                 if flag is None or flag.rule != rule.name:
                     continue
@@ -394,7 +405,7 @@ class Limiter:
                 accounts = max(row[ACCOUNTS], row[YOUNG])
                 value = row[YOUNG] / accounts if accounts > 0 else 0.0
             elif code == 5:
-                value = min(1.0, row[NOVEL] / row[HITS]) if row[HITS] > 0 else 0.0
+                value = _ratio(row[NOVEL], row[HITS])
             else:
                 value = now - self._first_seen.get(key, now)
             if not condition.low <= value <= condition.high:
@@ -407,18 +418,21 @@ class Limiter:
             row = list(row)
             row[ACCOUNTS] = self._accounts.estimate(key, now)
             row[YOUNG] = self._young.estimate(key, now)
-            row[NOVEL] = float(self._hits.estimate(int(novel_key(np.uint64(key))), now))
+            if not math.isnan(row[COPIES]):
+                row[NOVEL] = float(self._hits.estimate(int(novel_key(np.uint64(key))), now))
         hits, young = row[HITS], row[YOUNG]
         accounts = max(row[ACCOUNTS], young)  # young accounts are accounts: keep the two estimates consistent
-        return {
+        values = {
             "hits": hits,
             "accounts": accounts,
             "young_accounts": young,
             "young_share": min(1.0, young / accounts) if accounts > 0 else 0.0,
-            "filler_diversity": min(1.0, row[NOVEL] / hits) if hits > 0 else 0.0,
+            "filler_diversity": _ratio(row[NOVEL], hits),
             "copies": row[COPIES],
-            "pattern_age": now - self._first_seen.get(key, now),
+            "pattern_age": now - self._first_seen[key] if key in self._first_seen else math.nan,
         }
+        # A measure the kernel did not count for this kind (NaN) is left out, not reported as a number.
+        return {name: value for name, value in values.items() if not math.isnan(value)}
 
     def _on_flagged(
         self,
@@ -520,8 +534,12 @@ class Limiter:
         sentence = (
             f"{values['young_accounts']:.0f} distinct accounts younger than {young_age} "
             f"({values['young_share']:.0%} of {values['accounts']:.0f}) sent this {kind.replace('_', '-')} in the "
-            f"last {window}, {values['filler_diversity']:.0%} of its {values['hits']:.0f} requests with new text"
+            f"last {window}"
         )
+        if "filler_diversity" in values:
+            sentence += f", {values['filler_diversity']:.0%} of its {values['hits']:.0f} requests with new text"
+        else:
+            sentence += f" in {values['hits']:.0f} requests"
         if allowed is not None:
             sentence += f"; the rule allows {allowed:.0f}"
         if not matches:
@@ -608,6 +626,14 @@ class _Sample(NamedTuple):
             request.route[:_SHORT],
             attributes,
         )
+
+
+def _ratio(part: float, whole: float) -> float:
+    """``part / whole`` capped at 1; 0 for an empty whole; NaN stays NaN (a measure that was not counted)."""
+    if whole <= 0:
+        return 0.0
+    share = part / whole
+    return share if share < 1.0 or math.isnan(share) else 1.0
 
 
 def _bounded_put(table: dict[int, _Value], key: int, value: _Value, capacity: int) -> None:

@@ -31,6 +31,9 @@ class ExpiringTable(Generic[Value]):
     def __len__(self) -> int:
         return len(self._entries)
 
+    def __contains__(self, key: int) -> bool:
+        return key in self._entries
+
     def get(self, key: int) -> Value | None:
         return self._entries.get(key)
 

@@ -12,19 +12,22 @@ For each of the request's ``count`` pattern keys ``k`` (keyed 63-bit hashes) the
   reads that estimate,
 * adds ``cost`` to ``k``'s count in the heavy hitters,
 
-and writes ``out[i] = (hits, accounts, young_accounts, copies, novel)`` as ``float64``. The three estimates that
-read many cache lines (``accounts``, ``young_accounts``, ``novel``) are computed only for keys with at least
-``gate`` hits and are NaN otherwise: a key with fewer hits than a rule's smallest threshold on accounts cannot meet
-it (distinct accounts never exceed hits), and skipping them halves the memory traffic of a cold key. The sketches
-are updated either way. The copy and novel keys
-share the count-min sketch with the hits: one sketch, one noise budget. A collision can only make a new text look
-like a copy (count-min never underestimates), which lowers the diversity: the safe side.
+and writes ``out[i] = (hits, accounts, young_accounts, copies, novel)`` as ``float64``.
+
+The three estimates that read many cache lines (``accounts``, ``young_accounts``, ``novel``) are computed only for
+keys with at least ``gate`` hits and are NaN otherwise: a key with fewer hits than a rule's smallest threshold on
+accounts cannot meet it (distinct accounts never exceed hits), and skipping them halves the memory traffic of a
+cold key. The sketches are updated either way. Copies and new texts are counted only for the first ``copy_count``
+keys (the kinds whose rules use them; the others get NaN), which saves two count-min updates per key of the other
+kinds. The copy and novel keys share the count-min sketch with the hits: one sketch, one noise budget. A collision
+can only make a new text look like a copy (count-min never underestimates), which lowers the diversity: the safe
+side.
 
 State arguments, in order: count-min (``counters``, ``ring``, ``row_seeds``, ``bucket_seconds``), accounts spread
 (``registers``, ``ring``, ``seeds``, ``memo``, ``bucket_seconds``), young spread (same), heavy hitters
 (``entries``, ``links``, ``tallies``, ``ring``, ``table_seed`` as a signed int, ``bucket_seconds``); then
-``keys uint64[>= count]``, ``count``, ``account``, ``content``, ``young``, ``now``, ``cost``, ``gate`` and
-``out float64[>= count, 5]``. Mutates every state array except the seeds, and ``out``.
+``keys uint64[>= count]``, ``count``, ``account``, ``content``, ``young``, ``now``, ``cost``, ``gate``,
+``copy_count`` and ``out float64[>= count, 5]``. Mutates every state array except the seeds, and ``out``.
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ def observe_request(
     now: float,
     cost: int,
     gate: int,
+    copy_count: int,
     out: np.ndarray,
 ) -> None:  # pragma: no cover
     """Observe one request's ``count`` pattern keys; see the module docstring."""
@@ -97,13 +101,17 @@ def observe_request(
         cms_update(counters, cms_ring, cms_seeds, cms_bucket_seconds, key, now, weight)
         hits = cms_window_estimate(counters, cms_ring, cms_seeds, key)
         out[position, HITS] = hits
-        copies_of = copy_key(key, text)
-        cms_update(counters, cms_ring, cms_seeds, cms_bucket_seconds, copies_of, now, np.int64(1))
-        copies = cms_window_estimate(counters, cms_ring, cms_seeds, copies_of)
-        out[position, COPIES] = copies
+        counts_copies = position < copy_count
         novel_of = novel_key(key)
-        if copies == 1:
-            cms_update(counters, cms_ring, cms_seeds, cms_bucket_seconds, novel_of, now, weight)
+        if counts_copies:
+            copies_of = copy_key(key, text)
+            cms_update(counters, cms_ring, cms_seeds, cms_bucket_seconds, copies_of, now, np.int64(1))
+            copies = cms_window_estimate(counters, cms_ring, cms_seeds, copies_of)
+            out[position, COPIES] = copies
+            if copies == 1:
+                cms_update(counters, cms_ring, cms_seeds, cms_bucket_seconds, novel_of, now, weight)
+        else:
+            out[position, COPIES] = np.nan
         spread_update(
             account_registers, account_ring, account_seeds, account_memo, account_bucket_seconds, key, item, now
         )
@@ -112,7 +120,10 @@ def observe_request(
         else:
             advance_clock(young_ring, young_bucket_seconds, now)
         if hits >= gate:
-            out[position, NOVEL] = cms_window_estimate(counters, cms_ring, cms_seeds, novel_of)
+            if counts_copies:
+                out[position, NOVEL] = cms_window_estimate(counters, cms_ring, cms_seeds, novel_of)
+            else:
+                out[position, NOVEL] = np.nan
             out[position, ACCOUNTS] = spread_window_estimate(
                 account_registers, account_ring, account_seeds, account_memo, key
             )

@@ -65,7 +65,9 @@ class CompiledPolicy:
     pattern_rules: tuple[CompiledPatternRule, ...]
     limit_rules: tuple[CompiledLimitRule, ...]
     kinds: tuple[str, ...]
-    """Pattern kinds counted in the sketches, in a fixed order: those the pattern rules name, plus ``template``."""
+    """Pattern kinds counted in the sketches, in a fixed order: those the pattern rules name, plus ``template``;
+    the kinds whose rules use copies or filler diversity come first (the kernel counts copies for those only)."""
+    copy_kinds: frozenset[str]
     needs_text: bool
     needs_age: bool
     gate: int
@@ -87,9 +89,17 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     for rule in pattern_rules:
         if rule.kind not in kinds:
             kinds.append(rule.kind)
+    copy_kinds = frozenset(
+        rule.kind
+        for rule in pattern_rules
+        if any(condition.measure in ("copies", "filler_diversity") for condition in rule.conditions)
+    )
+    kinds.sort(key=lambda kind: kind not in copy_kinds)  # stable: copy kinds first, otherwise as named
     needs_text = any(part in TEXT_KINDS for kind in kinds for part in kind.split("+"))
     needs_age = any(condition.measure == "pattern_age" for rule in pattern_rules for condition in rule.conditions)
-    return CompiledPolicy(policy, pattern_rules, limit_rules, tuple(kinds), needs_text, needs_age, _gate(pattern_rules))
+    return CompiledPolicy(
+        policy, pattern_rules, limit_rules, tuple(kinds), copy_kinds, needs_text, needs_age, _gate(pattern_rules)
+    )
 
 
 def _gate(rules: tuple[CompiledPatternRule, ...]) -> int:

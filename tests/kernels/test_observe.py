@@ -45,8 +45,13 @@ REQUEST = st.tuples(
 
 
 @settings(max_examples=80, deadline=None)
-@given(requests=st.lists(REQUEST, min_size=1, max_size=40), seed=st.integers(0, 1 << 40), gate=st.integers(0, 4))
-def test_observe_request_matches_reference(requests, seed, gate):
+@given(
+    requests=st.lists(REQUEST, min_size=1, max_size=40),
+    seed=st.integers(0, 1 << 40),
+    gate=st.integers(0, 4),
+    copy_count=st.integers(0, 6),
+)
+def test_observe_request_matches_reference(requests, seed, gate, copy_count):
     jit_state, twin_state = fresh_state(seed), fresh_state(seed)
     now = 1000.0
     for keys, account, content, young, step, cost in requests:
@@ -54,8 +59,12 @@ def test_observe_request_matches_reference(requests, seed, gate):
         key_array = np.zeros(8, np.uint64)
         key_array[: len(keys)] = keys
         jit_out, twin_out = np.zeros((8, 5)), np.zeros((8, 5))
-        kernels.observe_request(*jit_state, key_array, len(keys), account, content, young, now, cost, gate, jit_out)
-        reference.observe_request(*twin_state, key_array, len(keys), account, content, young, now, cost, gate, twin_out)
+        kernels.observe_request(
+            *jit_state, key_array, len(keys), account, content, young, now, cost, gate, copy_count, jit_out
+        )
+        reference.observe_request(
+            *twin_state, key_array, len(keys), account, content, young, now, cost, gate, copy_count, twin_out
+        )
         np.testing.assert_array_equal(jit_out, twin_out)  # NaN (skipped estimates) compares equal here
     for mine, theirs in zip(arrays(jit_state), arrays(twin_state), strict=True):
         np.testing.assert_array_equal(mine, theirs)
@@ -63,7 +72,7 @@ def test_observe_request_matches_reference(requests, seed, gate):
 
 def observe(state, key, account, content, young, now=1000.0):  # type: ignore[no-untyped-def]
     out = np.zeros((1, 5))
-    kernels.observe_request(*state, np.array([key], np.uint64), 1, account, content, young, now, 1, 0, out)
+    kernels.observe_request(*state, np.array([key], np.uint64), 1, account, content, young, now, 1, 0, 1, out)
     return dict(zip(("hits", "accounts", "young", "copies", "novel"), out[0].tolist(), strict=True))
 
 
@@ -93,7 +102,7 @@ def test_estimates_below_the_gate_are_skipped_but_the_sketches_still_count():
 
 def observe_gated(state, key, account, content, gate):  # type: ignore[no-untyped-def]
     out = np.zeros((1, 5))
-    kernels.observe_request(*state, np.array([key], np.uint64), 1, account, content, True, 1000.0, 1, gate, out)
+    kernels.observe_request(*state, np.array([key], np.uint64), 1, account, content, True, 1000.0, 1, gate, 1, out)
     return dict(zip(("hits", "accounts", "young", "copies", "novel"), out[0].tolist(), strict=True))
 
 
@@ -111,7 +120,7 @@ def test_the_comparison_fails_when_the_twin_forgets_young_accounts(monkeypatch):
     for account in range(20):
         jit_out, twin_out = np.zeros((1, 5)), np.zeros((1, 5))
         keys = np.array([4], np.uint64)
-        kernels.observe_request(*jit_state, keys, 1, account, account, True, 1000.0, 1, 0, jit_out)
-        reference.observe_request(*twin_state, keys, 1, account, account, True, 1000.0, 1, 0, twin_out)
+        kernels.observe_request(*jit_state, keys, 1, account, account, True, 1000.0, 1, 0, 1, jit_out)
+        reference.observe_request(*twin_state, keys, 1, account, account, True, 1000.0, 1, 0, 1, twin_out)
         differs |= jit_out.tolist() != twin_out.tolist()
     assert differs

@@ -53,6 +53,7 @@ def observe_request(
     now: float,
     cost: int,
     gate: int,
+    copy_count: int,
     out: np.ndarray,
 ) -> None:
     cms = (counters, cms_ring, cms_seeds, cms_bucket_seconds)
@@ -62,18 +63,22 @@ def observe_request(
         key = int(keys[position])
         hits = cms_add(*cms, key, now, cost)
         out[position, 0] = hits
-        copies = cms_add(*cms, copy_key(key, content), now, 1)
-        out[position, 3] = copies
         novel = novel_key(key)
-        if copies == 1:
-            cms_add(*cms, novel, now, cost)
+        counts_copies = position < copy_count
+        if counts_copies:
+            copies = cms_add(*cms, copy_key(key, content), now, 1)
+            out[position, 3] = copies
+            if copies == 1:
+                cms_add(*cms, novel, now, cost)
+        else:
+            out[position, 3] = math.nan
         spread_add(*accounts, key, account, now)
         if young:
             spread_add(*youngs, key, account, now)
         else:
             ring_advance(young_ring, young_bucket_seconds, now)
         if hits >= gate:
-            out[position, 4] = cms_estimate(*cms, novel, now)
+            out[position, 4] = cms_estimate(*cms, novel, now) if counts_copies else math.nan
             out[position, 1] = spread_estimate(*accounts, key, now)
             out[position, 2] = spread_estimate(*youngs, key, now)
         else:
