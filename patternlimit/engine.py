@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -152,9 +153,11 @@ class Limiter:
         self._lock = threading.Lock()
         self._book = AccountBook(capacity.accounts)
         self._escalation = Escalation(capacity.flags, self.policy.escalation.memory)
-        self._labels: dict[int, tuple[str, str]] = {}
-        self._samples: dict[int, tuple[str, _Sample]] = {}
-        self._first_seen: dict[int, float] = {}
+        # FIFO-bounded tables: OrderedDict, because evicting the oldest entry of a plain dict again and again makes
+        # next(iter(d)) walk an ever longer run of deleted slots.
+        self._labels: OrderedDict[int, tuple[str, str]] = OrderedDict()
+        self._samples: OrderedDict[int, tuple[str, _Sample]] = OrderedDict()
+        self._first_seen: OrderedDict[int, float] = OrderedDict()  # bounded like the flags: oldest forgotten first
         self._limits_storage = ClockedMemoryStorage(max_keys=capacity.accounts)
         self._strategies = {
             "moving-window": MovingWindowRateLimiter(self._limits_storage),
@@ -298,7 +301,8 @@ class Limiter:
         measures = self._out[:count].tolist()
         if self._compiled.needs_age:
             for _, key in facts.keys:
-                self._first_seen.setdefault(key, now)
+                if key not in self._first_seen:
+                    _bounded_put(self._first_seen, key, now, self.policy.capacity.flags)
         self._remember_labels(facts, measures)
 
         record = self._book.get(facts.account)
@@ -636,10 +640,10 @@ def _ratio(part: float, whole: float) -> float:
     return share if share < 1.0 or math.isnan(share) else 1.0
 
 
-def _bounded_put(table: dict[int, _Value], key: int, value: _Value, capacity: int) -> None:
+def _bounded_put(table: OrderedDict[int, _Value], key: int, value: _Value, capacity: int) -> None:
     """Insert, evicting the oldest insertion when ``table`` is full."""
     if len(table) >= capacity:
-        table.pop(next(iter(table)))
+        table.popitem(last=False)
     table[key] = value
 
 

@@ -199,3 +199,28 @@ def test_check_many_equals_check_on_generated_streams(requests, steps):
     assert [one.check(request, now) for request, now in zip(requests, times, strict=True)] == batch.check_many(
         requests, times
     )
+
+
+def test_every_table_stays_bounded():
+    policy = {
+        "capacity": {"accounts": 100, "flags": 100},
+        "rules": [
+            {"type": "limit", "name": "acct", "limit": "1000/minute"},
+            {
+                "type": "pattern",
+                "name": "any",
+                "pattern": "template",
+                "when": {"hits": {"min": 1}, "pattern_age": {"min": 0}},
+            },
+        ],
+    }
+    limiter = Limiter(policy, secret=SECRET)
+    for index in range(3000):
+        request = Request(
+            account=f"acct-{index}", ip=f"10.{index % 250}.{index // 250}.1", text=f"prompt number {index} x"
+        )
+        limiter.check(request, traffic.START + index)
+    assert len(limiter._book) <= 100
+    assert len(limiter._first_seen) <= 100 and len(limiter._labels) <= 100 and len(limiter._samples) <= 4096
+    assert len(limiter._escalation.flags) <= 100 and len(limiter._escalation.taints) <= 100
+    assert len(limiter._limits_storage._counters) <= 100
