@@ -11,7 +11,7 @@ from patternlimit.policy.models import Context
 
 class Standing(StrEnum):
     """How much an account is trusted, from its age: young, then established from ``young_age``, then trusted
-    from ``trusted_age``."""
+    from ``trusted_age`` (the limiter demotes a trusted account it has caught before to established)."""
 
     YOUNG = "young"
     ESTABLISHED = "established"

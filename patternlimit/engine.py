@@ -306,6 +306,9 @@ class Limiter:
         self._remember_labels(facts, measures)
 
         record = self._book.get(facts.account)
+        if record is not None and record.offences and facts.standing is Standing.TRUSTED:
+            # Trust needs a clean record: an old account caught on a flagged pattern keeps no extra allowance.
+            facts.standing = Standing.ESTABLISHED
         outcomes: list[Decision] = []
         if record is not None and record.penalty_until > now:
             outcomes.append(self._penalty(record, now))
@@ -363,7 +366,7 @@ class Limiter:
                 PatternRef(rule.per, identifier if rule.per != "account" else "this account", 0),
                 reason,
                 max(0.0, reset - facts.now) if action is Action.THROTTLE else None,
-                {"limit": float(item.amount)},
+                {"limit": float(item.amount), "weight": item.amount / rule.items[Standing.ESTABLISHED].amount},
             )
         return None
 
@@ -459,7 +462,10 @@ class Limiter:
         if now - record.flagged_since > self.policy.escalation.memory:
             record.flagged_hits, record.flagged_since = 0, now
         record.flagged_hits += 1
-        scores = MappingProxyType({**values, "account_flagged_hits": float(record.flagged_hits)})
+        context = {"account_flagged_hits": float(record.flagged_hits)}
+        if facts.age is not None:
+            context["account_age_days"] = facts.age / 86400.0
+        scores = MappingProxyType({**values, **context})
         if record.flagged_hits < rule.min_account_hits:
             watching = (
                 f"{reason}; this account's request {record.flagged_hits} on flagged patterns, "

@@ -224,3 +224,28 @@ def test_every_table_stays_bounded():
     assert len(limiter._first_seen) <= 100 and len(limiter._labels) <= 100 and len(limiter._samples) <= 4096
     assert len(limiter._escalation.flags) <= 100 and len(limiter._escalation.taints) <= 100
     assert len(limiter._limits_storage._counters) <= 100
+
+
+def test_a_trusted_account_caught_once_loses_its_larger_allowance():
+    policy = {
+        "escalation": {"account_penalty": 1},
+        "rules": [
+            {"type": "limit", "name": "acct", "limit": "4/minute"},
+            {
+                "type": "pattern",
+                "name": "any-template",
+                "pattern": "template",
+                "when": {"hits": {"min": 1}},
+                "applies_to": "all",
+            },
+        ],
+    }
+    limiter = Limiter(policy, secret=SECRET)
+    old = Request(account="old", text="a prompt", account_created_at=traffic.START - 400 * 86400)
+    first = limiter.check(old, traffic.START)
+    assert first.rule == "any-template" and first.action is Action.THROTTLE and first.scores["account_age_days"] > 399
+    later = traffic.START + 120  # penalty over; a new minute for the limit
+    quiet = Limiter({"rules": policy["rules"][:1]}, secret=SECRET)
+    assert sum(quiet.check(old, later + 0.1 * n).allowed for n in range(20)) == 8  # trusted: 4 x 2
+    limiter._compiled = quiet._compiled  # same limiter state, now without the pattern rule
+    assert sum(limiter.check(old, later + 0.1 * n).allowed for n in range(20)) == 4  # demoted: 4 x 1
