@@ -232,7 +232,9 @@ class Limiter:
         if self._compiled.needs_text and request.text:
             fingerprint = self._text.fingerprint(request.text)
             content = fingerprint.content
-            single["template"] = [fingerprint.template] if fingerprint.template else []
+            # The template kind carries the whole-frame template key and, for long frames, the opening and closing
+            # keys: a template whose filler sits near one end is still caught by its other end.
+            single["template"] = [fingerprint.template, *fingerprint.edges] if fingerprint.template else []
             single["near_duplicate"] = list(fingerprint.bands)
         else:
             single["template"], single["near_duplicate"] = [], []
@@ -378,23 +380,27 @@ class Limiter:
         ]
 
     def _pattern(self, rule: CompiledPatternRule, facts: _Facts, measures: list[list[float]]) -> Decision | None:
+        """Flag every key of the rule's kind that meets it; decide on the first matching (or remembered) one."""
         now, gate, flags = facts.now, self._compiled.gate, self._escalation.flags
+        chosen: tuple[int, bool] | None = None
         for position in facts.positions.get(rule.kind, ()):
             key = facts.keys[position][1]
             row = measures[position]
             # Most keys are under the gate and not flagged: two comparisons, no call.
-            matches = row[HITS] >= gate and self._matches(rule, row, key, now)
-            if matches:
+            if row[HITS] >= gate and self._matches(rule, row, key, now):
                 if not rule.shadow:
                     self._escalation.flag(key, rule.name, now)
-            else:
-                if key not in flags:
-                    continue
+                if chosen is None or not chosen[1]:
+                    chosen = (position, True)
+            elif chosen is None and key in flags:
                 flag = self._escalation.flagged(key, now)
-                if flag is None or flag.rule != rule.name:
-                    continue
-            return self._on_flagged(rule, facts, rule.kind, key, self._measures(key, row, now), matches)
-        return None
+                if flag is not None and flag.rule == rule.name:
+                    chosen = (position, False)
+        if chosen is None:
+            return None
+        position, matches = chosen
+        key = facts.keys[position][1]
+        return self._on_flagged(rule, facts, rule.kind, key, self._measures(key, measures[position], now), matches)
 
     def _matches(self, rule: CompiledPatternRule, row: list[float], key: int, now: float) -> bool:
         """Whether ``row`` meets every condition; the hot path, so codes instead of a measures dict."""

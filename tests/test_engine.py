@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 
 import pytest
@@ -249,3 +250,20 @@ def test_a_trusted_account_caught_once_loses_its_larger_allowance():
     assert sum(quiet.check(old, later + 0.1 * n).allowed for n in range(20)) == 8  # trusted: 4 x 2
     limiter._compiled = quiet._compiled  # same limiter state, now without the pattern rule
     assert sum(limiter.check(old, later + 0.1 * n).allowed for n in range(20)) == 4  # demoted: 4 x 1
+
+
+def test_a_short_template_with_its_filler_near_the_start_is_still_caught(limiter):
+    rng = random.Random(12)
+    requests = []
+    for index in range(150):
+        created = traffic.START - rng.uniform(0, 2 * 86400)
+        for _ in range(6):
+            task = f"{rng.choice(traffic.TASKS)} for {rng.choice(traffic.SUBJECTS)}"
+            text = (
+                f"Implement {task} in Rust with error handling and unit tests. Explain each step and list assumptions."
+            )
+            request = Request(account=f"short-{index}", ip=traffic.ip(rng), text=text, account_created_at=created)
+            requests.append((traffic.START + rng.uniform(0, 7200), request))
+    decisions = run(limiter, traffic.stream(requests))
+    assert blocked(decisions) > 0.4 * len(decisions)
+    assert any(decision.rule == "template-fan-out" for decision in decisions)

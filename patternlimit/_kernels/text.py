@@ -32,6 +32,13 @@ The key chains ``state = mix64(state ^ token)`` over the edge tokens in order, s
 then ``mix64(state ^ (min(code_runs, 3) + 1) * CODE_SALT) >> 1``; it is 0 exactly when there are no frame tokens
 (a key that would be 0 becomes 1). The last ``E`` token hashes wait in a ring in ``scratch``.
 
+**Opening and closing keys**: when the frame is longer than ``2 E`` tokens, the first ``E`` and the last ``E``
+tokens are also keyed on their own: ``opening = mix64(head ^ OPENING_SALT) >> 1`` (``head`` being the chain over
+the first ``E`` tokens) and ``closing`` = the same chain over the last ``E`` tokens from
+``mix64(template_seed ^ CLOSING_SALT)``, ``>> 1``. A short template whose filler sits near one end still has its
+other end fixed (``"Implement {task} in Rust with tests. Explain each step."``: the closing is fixed). Both are 0
+for frames of ``2 E`` tokens or fewer, where the template key already covers the whole frame.
+
 **SimHash** (Charikar, STOC 2002; Manku, Jain & Das Sarma, WWW 2007): one feature per pair of consecutive frame
 tokens (a word bigram shingle), hashed as ``mix64((previous * SHINGLE_MUL + token) ^ shingle_seed)``. Bit ``b`` of
 the SimHash is 1 when more than half of the shingle hashes have bit ``b`` set (the sign of the usual +1/-1 sum).
@@ -66,7 +73,9 @@ OUT_TEMPLATE = 0
 OUT_SIMHASH = 1
 OUT_FRAME_TOKENS = 2
 OUT_CODE_RUNS = 3
-OUT_BANDS = 4
+OUT_OPENING = 4
+OUT_CLOSING = 5
+OUT_BANDS = 6
 
 # Slots of ``seeds``.
 SEED_TOKEN = 0
@@ -107,6 +116,8 @@ FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 FNV_PRIME = np.uint64(0x100000001B3)
 PLACEHOLDER_SALT = np.uint64(0xD6E8FEB86659FD93)
 CODE_SALT = np.uint64(0xA0761D6478BD642F)
+OPENING_SALT = np.uint64(0x4F50454E494E4721)  # "OPENING!"
+CLOSING_SALT = np.uint64(0x434C4F53494E4721)  # "CLOSING!"
 SHINGLE_MUL = np.uint64(0x9E3779B97F4A7C15)
 ALL_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 _ZERO = np.uint64(0)
@@ -277,10 +288,11 @@ def text_fingerprint(data: bytes, seeds: np.ndarray, out: np.ndarray, scratch: n
     """Fingerprint ``data`` (``bytes``, read-only; numba reads a ``bytes`` object in place) in one pass.
 
     ``seeds uint64[4]``: token, template, shingle and band seeds (slots ``SEED_*``).
-    ``out uint64[4 + bands]`` receives the template key, the SimHash, the number of frame tokens, the number of
-    payload runs, then the ``bands`` band keys (slots ``OUT_*``); ``bands`` (which must divide 64) is read from its
-    length. ``scratch uint64[PLANES + edge_tokens]`` holds the SimHash bit planes and the ring of the last
-    ``edge_tokens`` (at least 1) token hashes; its contents on entry and on return are unspecified.
+    ``out uint64[6 + bands]`` receives the template key, the SimHash, the number of frame tokens, the number of
+    payload runs, the opening and closing keys, then the ``bands`` band keys (slots ``OUT_*``); ``bands`` (which
+    must divide 64) is read from its length. ``scratch uint64[PLANES + edge_tokens]`` holds the SimHash bit planes
+    and the ring of the last ``edge_tokens`` (at least 1) token hashes; its contents on entry and on return are
+    unspecified.
     Mutates ``out`` and ``scratch`` only; never raises, allocates nothing.
     """
     size = len(data)
@@ -291,6 +303,7 @@ def text_fingerprint(data: bytes, seeds: np.ndarray, out: np.ndarray, scratch: n
         scratch[plane] = _ZERO
 
     head = seeds[SEED_TEMPLATE]
+    first_edges = head
     count = 0
     shingles = 0
     code_runs = 0
@@ -424,6 +437,8 @@ def text_fingerprint(data: bytes, seeds: np.ndarray, out: np.ndarray, scratch: n
         in_code = False
         if count < edge_tokens:
             head = mix64(head ^ token)
+            if count == edge_tokens - 1:
+                first_edges = head
         scratch[PLANES + ring_slot] = token
         ring_slot += 1
         if ring_slot == edge_tokens:
@@ -457,6 +472,22 @@ def text_fingerprint(data: bytes, seeds: np.ndarray, out: np.ndarray, scratch: n
         if template == _ZERO:
             template = _ONE
     out[OUT_TEMPLATE] = template
+    opening_key = _ZERO
+    closing_key = _ZERO
+    if count > 2 * edge_tokens:
+        # The opening chain was saved when its last token arrived (``first_edges``); the closing chain is rebuilt
+        # from the ring, which holds the last ``edge_tokens`` token hashes.
+        opening_key = mix64(first_edges ^ OPENING_SALT) >> _ONE
+        tail = mix64(seeds[SEED_TEMPLATE] ^ CLOSING_SALT)
+        for index in range(count - edge_tokens, count):
+            tail = mix64(tail ^ scratch[PLANES + index % edge_tokens])
+        closing_key = tail >> _ONE
+        if opening_key == _ZERO:
+            opening_key = _ONE
+        if closing_key == _ZERO:
+            closing_key = _ONE
+    out[OUT_OPENING] = opening_key
+    out[OUT_CLOSING] = closing_key
     out[OUT_FRAME_TOKENS] = np.uint64(count)
     out[OUT_CODE_RUNS] = np.uint64(code_runs)
     if shingles == 0:

@@ -61,6 +61,10 @@ class TextFingerprint(NamedTuple):
     """Keyed xxh3-64 of the exact sampled bytes, top bit dropped: equal texts, equal keys."""
     frame_tokens: int
     """Frame tokens seen in the sample, after consecutive identical placeholders collapse."""
+    edges: tuple[int, ...] = ()
+    """The opening and closing keys (first and last ``edge_tokens`` frame tokens, each keyed on its own) when the
+    frame is longer than ``2 * edge_tokens`` tokens, else empty: a template whose filler sits near one end keeps
+    the other end's key."""
 
 
 # Module-level aliases for the hot path: one global lookup instead of an attribute chain per use.
@@ -70,6 +74,8 @@ _new_fingerprint = TextFingerprint._make
 _OUT_TEMPLATE = kernels.OUT_TEMPLATE
 _OUT_FRAME_TOKENS = kernels.OUT_FRAME_TOKENS
 _OUT_BANDS = kernels.OUT_BANDS
+_OUT_OPENING = kernels.OUT_OPENING
+_OUT_CLOSING = kernels.OUT_CLOSING
 
 
 class _Buffers(threading.local):
@@ -171,12 +177,14 @@ class TextFingerprinter:
         _text_kernel(data, self._seeds, out, buffers.scratch)
         values = out.tolist()
         frame_tokens = values[_OUT_FRAME_TOKENS]
+        opening = values[_OUT_OPENING]
         return _new_fingerprint(
             (
                 values[_OUT_TEMPLATE],
                 tuple(values[_OUT_BANDS:]) if frame_tokens >= 2 else (),
                 _xxh3(data, self._content_seed) >> 1,
                 frame_tokens,
+                (opening, values[_OUT_CLOSING]) if opening else (),
             )
         )
 

@@ -567,3 +567,29 @@ def test_label_of_a_long_text_reads_only_its_ends(fingerprinter):
     assert label.startswith("please review the following report carefully")
     assert label.endswith("reply with a summary of {n} bullet points")
     assert " ... " in label and label.isascii()
+
+
+def test_opening_and_closing_keys_survive_a_filler_near_one_end(fingerprinter):
+    closing_fixed = [
+        f"Implement {task} in Rust with error handling and unit tests. Explain each step and list your assumptions."
+        for task in (
+            "a trie with prefix search",
+            "an LRU cache",
+            "a rate limiter for an HTTP client",
+            "a breadth first search over a grid",
+        )
+    ]
+    opening_fixed = [
+        f"As an autonomous coding agent, plan first and then execute the following task: {task}"
+        for task in (
+            "migrate the database schema to add soft deletes",
+            "fix the flaky login test",
+            "bump every dependency to its latest minor version",
+        )
+    ]
+    closings = {fingerprinter.fingerprint(text).edges[1] for text in closing_fixed}
+    openings = {fingerprinter.fingerprint(text).edges[0] for text in opening_fixed}
+    templates = {fingerprinter.fingerprint(text).template for text in closing_fixed + opening_fixed}
+    assert len(closings) == 1 and len(openings) == 1  # the fixed end keeps its key
+    assert len(templates) == len(closing_fixed) + len(opening_fixed)  # the whole-frame key splits on the filler
+    assert fingerprinter.fingerprint("Explain photosynthesis to me like I am five.").edges == ()  # short frame

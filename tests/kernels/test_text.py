@@ -102,13 +102,17 @@ def test_kernel_matches_reference_on_a_long_text():
 
 
 def test_outputs_follow_the_documented_layout():
-    template, simhash, frame_tokens, code_runs, *bands = run(kernels, PROMPTS[4])
+    template, simhash, frame_tokens, code_runs, opening, closing, *bands = run(kernels, PROMPTS[4])
     tokens = reference.tokenize(PROMPTS[4])
     assert frame_tokens == sum(1 for kind, _ in tokens if kind != kernels.KIND_CODE) > 0
+    if frame_tokens > 2 * 8:
+        assert 0 < opening < 1 << 63 and 0 < closing < 1 << 63 and len({template, opening, closing}) == 3
+    else:
+        assert opening == closing == 0
     assert code_runs == 1 and 0 < template < 1 << 63
     assert bands == reference.band_keys(simhash, int(SEEDS[kernels.SEED_BAND]), 4)
     assert all(0 <= key < 1 << 63 for key in bands)
-    assert run(kernels, b"")[:4] == [0, 0, 0, 0]
+    assert run(kernels, b"")[:6] == [0, 0, 0, 0, 0, 0]
     assert run(kernels, b"single")[kernels.OUT_SIMHASH] == 0  # one token: no bigram
 
 

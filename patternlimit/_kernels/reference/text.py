@@ -14,6 +14,7 @@ import numpy as np
 
 from patternlimit._kernels.hashing import MASK64, mix64_py
 from patternlimit._kernels.text import (
+    CLOSING_SALT,
     CODE_SALT,
     FNV_OFFSET,
     FNV_PRIME,
@@ -26,9 +27,12 @@ from patternlimit._kernels.text import (
     KIND_WORD,
     MAX_CODE_RUNS,
     MAX_QUOTE_BYTES,
+    OPENING_SALT,
     OUT_BANDS,
+    OUT_CLOSING,
     OUT_CODE_RUNS,
     OUT_FRAME_TOKENS,
+    OUT_OPENING,
     OUT_SIMHASH,
     OUT_TEMPLATE,
     PLACEHOLDER_SALT,
@@ -263,6 +267,17 @@ def text_fingerprint(data: bytes, seeds: np.ndarray, out: np.ndarray, scratch: n
         template = mix64_py(state ^ (((min(code_runs, MAX_CODE_RUNS) + 1) * int(CODE_SALT)) & MASK64)) >> 1
         template = template or 1
 
+    opening = closing = 0
+    if count > 2 * edge_tokens:
+        state = template_seed
+        for value in hashes[:edge_tokens]:
+            state = mix64_py(state ^ value)
+        opening = (mix64_py(state ^ int(OPENING_SALT)) >> 1) or 1
+        state = mix64_py(template_seed ^ int(CLOSING_SALT))
+        for value in hashes[count - edge_tokens :]:
+            state = mix64_py(state ^ value)
+        closing = (state >> 1) or 1
+
     shingles = [
         mix64_py((((first * int(SHINGLE_MUL)) + second) & MASK64) ^ shingle_seed)
         for first, second in itertools.pairwise(hashes)
@@ -271,6 +286,8 @@ def text_fingerprint(data: bytes, seeds: np.ndarray, out: np.ndarray, scratch: n
     keys = band_keys(value, band_seed, bands) if shingles and bands else [0] * bands
 
     out[OUT_TEMPLATE] = template
+    out[OUT_OPENING] = opening
+    out[OUT_CLOSING] = closing
     out[OUT_SIMHASH] = value
     out[OUT_FRAME_TOKENS] = count
     out[OUT_CODE_RUNS] = code_runs
