@@ -7,6 +7,7 @@ Per-call figures include the Python wrapper's argument checks: they are what an 
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,7 +26,7 @@ NOW = 1.7e9
 HOT_KEY = 0x1234_5678_9ABC
 
 
-def sketches() -> dict[str, object]:
+def sketches() -> dict[str, Any]:
     return {
         "countmin": CountMinSketch(seed=1),
         "spread": SpreadSketch(seed=2),
@@ -95,21 +96,11 @@ def test_single_reference_add(benchmark, name):
     """The plain-Python twins, one call (what the kernels replace)."""
     structure = sketches()[name]
     if name == "countmin":
-        state = (structure._counters, structure._ring, structure._row_seeds, structure._bucket_seconds)
-        benchmark(countmin_reference.cms_add, *state, HOT_KEY, NOW, 1)
+        benchmark(countmin_reference.cms_add, *structure.kernel_args, HOT_KEY, NOW, 1)
     elif name == "spread":
-        state = (structure._registers, structure._ring, structure._seeds, structure._memo, structure._bucket_seconds)
-        benchmark(spread_reference.spread_add, *state, HOT_KEY, 42, NOW)
+        benchmark(spread_reference.spread_add, *structure.kernel_args, HOT_KEY, 42, NOW)
     else:
-        state = (
-            structure._entries,
-            structure._links,
-            structure._tallies,
-            structure._ring,
-            int(structure._table_seed),
-            structure._bucket_seconds,
-        )
-        benchmark(topk_reference.topk_add, *state, HOT_KEY, NOW, 1)
+        benchmark(topk_reference.topk_add, *structure.kernel_args, HOT_KEY, NOW, 1)
 
 
 # -- the peer, same run --------------------------------------------------------------------------------------
@@ -130,7 +121,8 @@ def _batched(benchmark, run) -> None:  # type: ignore[no-untyped-def]
     run()  # warm: compile and touch the state once
     benchmark.pedantic(run, rounds=5, iterations=1)
     benchmark.extra_info["items"] = BATCH
-    benchmark.extra_info["million_updates_per_second"] = round(BATCH / benchmark.stats.stats.min / 1e6, 2)
+    if benchmark.stats:  # None under --benchmark-disable
+        benchmark.extra_info["million_updates_per_second"] = round(BATCH / benchmark.stats.stats.min / 1e6, 2)
 
 
 def test_batch_countmin_update(benchmark, zipf_keys, times):
@@ -180,4 +172,5 @@ def test_batch_reference_countmin(benchmark, zipf_keys, times):
 
     benchmark.pedantic(run, rounds=2, iterations=1)
     benchmark.extra_info["items"] = count
-    benchmark.extra_info["million_updates_per_second"] = round(count / benchmark.stats.stats.min / 1e6, 4)
+    if benchmark.stats:  # None under --benchmark-disable
+        benchmark.extra_info["million_updates_per_second"] = round(count / benchmark.stats.stats.min / 1e6, 4)

@@ -138,16 +138,12 @@ class Limiter:
         self._top = HeavyHitters(
             capacity=capacity.top_capacity, window=window, buckets=buckets, seed=self._keyring.seed("sketch:top")
         )
-        table_seed = int(self._top._table_seed)
         self._state = (
-            self._hits._counters, self._hits._ring, self._hits._row_seeds, self._hits._bucket_seconds,
-            self._accounts._registers, self._accounts._ring, self._accounts._seeds, self._accounts._memo,
-            self._accounts._bucket_seconds,
-            self._young._registers, self._young._ring, self._young._seeds, self._young._memo,
-            self._young._bucket_seconds,
-            self._top._entries, self._top._links, self._top._tallies, self._top._ring,
-            table_seed - (1 << 64) if table_seed >= 1 << 63 else table_seed, self._top._bucket_seconds,
-        )  # fmt: skip
+            *self._hits.kernel_args,
+            *self._accounts.kernel_args,
+            *self._young.kernel_args,
+            *self._top.kernel_args,
+        )
         self._keys = np.zeros(MAX_KEYS, dtype=np.uint64)
         self._out = np.zeros((MAX_KEYS, 5), dtype=np.float64)
         self._lock = threading.Lock()

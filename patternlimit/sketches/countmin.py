@@ -85,6 +85,11 @@ class CountMinSketch:
         return math.exp(-self.depth)
 
     @property
+    def kernel_args(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """The state arguments of the count-min kernels, in their order (for kernels that compose sketches)."""
+        return self._counters, self._ring, self._row_seeds, self._bucket_seconds
+
+    @property
     def nbytes(self) -> int:
         """Bytes of state: counters, ring and row seeds. Fixed at construction."""
         return self._counters.nbytes + self._ring.nbytes + self._row_seeds.nbytes

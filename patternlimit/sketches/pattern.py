@@ -24,11 +24,6 @@ from patternlimit.sketches.spread import SpreadSketch
 from patternlimit.sketches.topk import HeavyHitters
 
 
-def _as_signed(value: int) -> int:
-    """The same 64 bits read as a signed int64, so numba types the scalar as ``int64``."""
-    return value - (1 << 64) if value >= 1 << 63 else value
-
-
 class TopPattern(NamedTuple):
     """One row of :meth:`PatternCounter.top`."""
 
@@ -60,11 +55,7 @@ class PatternCounter:
         self.hits, self.distinct, self.top_keys = hits, distinct, top
         # The kernels' state arguments, gathered once: star-unpacking a tuple is far cheaper per call than reading
         # fifteen attributes. The sketches mutate their arrays in place, so the tuple stays current.
-        self._state = (
-            hits._counters, hits._ring, hits._row_seeds, hits._bucket_seconds,
-            distinct._registers, distinct._ring, distinct._seeds, distinct._memo, distinct._bucket_seconds,
-            top._entries, top._links, top._tallies, top._ring, _as_signed(int(top._table_seed)), top._bucket_seconds,
-        )  # fmt: skip
+        self._state = (*hits.kernel_args, *distinct.kernel_args, *top.kernel_args)
 
     @classmethod
     def create(cls, *, seed: int, window: float = 3600.0) -> PatternCounter:

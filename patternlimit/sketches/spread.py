@@ -74,6 +74,11 @@ class SpreadSketch:
         return 1.04 / math.sqrt(1 << self.precision)
 
     @property
+    def kernel_args(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+        """The state arguments of the spread kernels, in their order (for kernels that compose sketches)."""
+        return self._registers, self._ring, self._seeds, self._memo, self._bucket_seconds
+
+    @property
     def nbytes(self) -> int:
         """Bytes of state: registers, ring, seeds and the estimate memo. Fixed at construction."""
         return self._registers.nbytes + self._ring.nbytes + self._seeds.nbytes + self._memo.nbytes

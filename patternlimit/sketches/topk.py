@@ -58,6 +58,15 @@ class HeavyHitters:
         self._table_seed = np.uint64(derive_row_seeds(seed, 1)[0])
 
     @property
+    def kernel_args(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, float]:
+        """The state arguments of the composing kernels (``combined``, ``observe``), in their order. The table seed
+        is passed as the Python int with the same 64 bits read as signed: numba types it ``int64`` without boxing a
+        numpy scalar, and the kernels reinterpret it as ``uint64``."""
+        seed = int(self._table_seed)
+        signed = seed - (1 << 64) if seed >= 1 << 63 else seed
+        return self._entries, self._links, self._tallies, self._ring, signed, self._bucket_seconds
+
+    @property
     def nbytes(self) -> int:
         """Bytes of state: counters, heaps and tables, tallies, ring and table seed. Fixed at construction."""
         arrays = (self._entries, self._links, self._tallies, self._ring)

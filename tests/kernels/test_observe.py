@@ -19,14 +19,7 @@ def fresh_state(seed: int, width: int = 32) -> tuple:  # type: ignore[type-arg]
     accounts = SpreadSketch(width=16, depth=2, precision=4, window=60.0, buckets=3, seed=seed + 1)
     young = SpreadSketch(width=16, depth=2, precision=4, window=60.0, buckets=3, seed=seed + 2)
     top = HeavyHitters(capacity=4, window=60.0, buckets=3, seed=seed + 3)
-    table_seed = int(top._table_seed)
-    return (
-        hits._counters, hits._ring, hits._row_seeds, hits._bucket_seconds,
-        accounts._registers, accounts._ring, accounts._seeds, accounts._memo, accounts._bucket_seconds,
-        young._registers, young._ring, young._seeds, young._memo, young._bucket_seconds,
-        top._entries, top._links, top._tallies, top._ring,
-        table_seed - (1 << 64) if table_seed >= 1 << 63 else table_seed, top._bucket_seconds,
-    )  # fmt: skip
+    return (*hits.kernel_args, *accounts.kernel_args, *young.kernel_args, *top.kernel_args)
 
 
 def arrays(state: tuple) -> list[np.ndarray]:  # type: ignore[type-arg]
