@@ -40,6 +40,7 @@ from patternlimit.policy.decision import ALLOW, Action, Decision, PatternRef
 from patternlimit.policy.loading import PolicySource, load_policy
 from patternlimit.request import Request
 from patternlimit.sketches import CountMinSketch, HeavyHitters, SpreadSketch
+from patternlimit.sketches.seen import SeenFilter
 from patternlimit.storage.clocked import ClockedMemoryStorage
 
 _Value = TypeVar("_Value")
@@ -135,6 +136,9 @@ class Limiter:
             **spread, window=window, buckets=buckets, seed=self._keyring.seed("sketch:accounts")
         )
         self._young = SpreadSketch(**spread, window=window, buckets=buckets, seed=self._keyring.seed("sketch:young"))
+        self._seen = SeenFilter(
+            bits=capacity.seen_bits, window=window, buckets=buckets, seed=self._keyring.seed("sketch:seen")
+        )
         self._top = HeavyHitters(
             capacity=capacity.top_capacity, window=window, buckets=buckets, seed=self._keyring.seed("sketch:top")
         )
@@ -142,6 +146,7 @@ class Limiter:
             *self._hits.kernel_args,
             *self._accounts.kernel_args,
             *self._young.kernel_args,
+            *self._seen.kernel_args,
             *self._top.kernel_args,
         )
         self._keys = np.zeros(MAX_KEYS, dtype=np.uint64)
@@ -170,7 +175,8 @@ class Limiter:
     @property
     def nbytes(self) -> int:
         """Bytes of sketch state (fixed at construction); the bounded tables add at most ~120 B per entry."""
-        return self._hits.nbytes + self._accounts.nbytes + self._young.nbytes + self._top.nbytes
+        sketches = (self._hits, self._accounts, self._young, self._seen, self._top)
+        return sum(sketch.nbytes for sketch in sketches)
 
     def check(self, request: Request, now: float | None = None) -> Decision:
         """Count ``request`` and decide. ``now`` is epoch seconds (default: the wall clock)."""

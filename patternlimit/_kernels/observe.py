@@ -3,10 +3,12 @@
 For each of the request's ``count`` pattern keys ``k`` (keyed 63-bit hashes) the kernel
 
 * adds ``cost`` to ``k``'s hits in the count-min sketch,
-* adds 1 to the *copy key* ``mix64(k ^ content ^ COPY_TAG)``: how often this exact text (``content``, a keyed hash
-  of the text) was sent on ``k``; if that count is 1 the text is new on ``k``, and ``cost`` is added to the
-  *novel key* ``mix64(k ^ NOVEL_TAG)`` (so ``novel / hits`` is the share of ``k``'s requests that carried a new
-  filler: its diversity),
+* adds 1 to the *copy key* ``mix64(k ^ content ^ COPY_TAG)`` (``content`` is a keyed hash of the text): its
+  count-min estimate is how often this exact text was sent on ``k`` (an upper bound);
+* asks the windowed Bloom filter whether the copy key was seen in the window (then records it); if not, the text
+  is new on ``k`` and ``cost`` is added to the *novel key* ``mix64(k ^ NOVEL_TAG)``, so ``novel / hits`` is the
+  share of ``k``'s requests that carried a new filler: its diversity. (A count-min "count == 1" test fails under
+  load: with a few counts per cell no cell is ever zero and every new text looks like a copy.)
 * adds ``account`` to ``k``'s distinct accounts (spread sketch ``accounts``),
 * adds ``account`` to ``k``'s distinct *young* accounts (spread sketch ``young``) if ``young`` is set, else only
   reads that estimate,
@@ -19,12 +21,12 @@ keys with at least ``gate`` hits and are NaN otherwise: a key with fewer hits th
 accounts cannot meet it (distinct accounts never exceed hits), and skipping them halves the memory traffic of a
 cold key. The sketches are updated either way. Copies and new texts are counted only for the first ``copy_count``
 keys (the kinds whose rules use them; the others get NaN), which saves two count-min updates per key of the other
-kinds. The copy and novel keys share the count-min sketch with the hits: one sketch, one noise budget. A collision
-can only make a new text look like a copy (count-min never underestimates), which lowers the diversity: the safe
-side.
+kinds. The copy and novel keys share the count-min sketch with the hits. A Bloom false positive can only make a
+new text look like a copy, which lowers the diversity: the safe side.
 
 State arguments, in order: count-min (``counters``, ``ring``, ``row_seeds``, ``bucket_seconds``), accounts spread
-(``registers``, ``ring``, ``seeds``, ``memo``, ``bucket_seconds``), young spread (same), heavy hitters
+(``registers``, ``ring``, ``seeds``, ``memo``, ``bucket_seconds``), young spread (same), the seen filter
+(``bits``, ``ring``, ``seeds``, ``bucket_seconds``), heavy hitters
 (``entries``, ``links``, ``tallies``, ``ring``, ``table_seed`` as a signed int, ``bucket_seconds``); then
 ``keys uint64[>= count]``, ``count``, ``account``, ``content``, ``young``, ``now``, ``cost``, ``gate``,
 ``copy_count`` and ``out float64[>= count, 5]``. Mutates every state array except the seeds, and ``out``.
@@ -35,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from patternlimit._kernels.bloom import seen_update
 from patternlimit._kernels.countmin import cms_update, cms_window_estimate
 from patternlimit._kernels.hashing import mix64
 from patternlimit._kernels.spread import spread_update, spread_window_estimate
@@ -74,6 +77,10 @@ def observe_request(
     young_seeds: np.ndarray,
     young_memo: np.ndarray,
     young_bucket_seconds: float,
+    seen_bits: np.ndarray,
+    seen_ring: np.ndarray,
+    seen_seeds: np.ndarray,
+    seen_bucket_seconds: float,
     entries: np.ndarray,
     links: np.ndarray,
     tallies: np.ndarray,
@@ -105,10 +112,10 @@ def observe_request(
         novel_of = novel_key(key)
         if counts_copies:
             copies_of = copy_key(key, text)
+            seen = seen_update(seen_bits, seen_ring, seen_seeds, seen_bucket_seconds, copies_of, now)
             cms_update(counters, cms_ring, cms_seeds, cms_bucket_seconds, copies_of, now, np.int64(1))
-            copies = cms_window_estimate(counters, cms_ring, cms_seeds, copies_of)
-            out[position, COPIES] = copies
-            if copies == 1:
+            out[position, COPIES] = cms_window_estimate(counters, cms_ring, cms_seeds, copies_of)
+            if not seen:
                 cms_update(counters, cms_ring, cms_seeds, cms_bucket_seconds, novel_of, now, weight)
         else:
             out[position, COPIES] = np.nan

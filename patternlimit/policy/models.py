@@ -204,10 +204,13 @@ class Capacity(_Model):
     spread_depth: int = Field(default=3, ge=1, le=8)
     precision: int = Field(default=6, ge=4, le=10)
     top_capacity: int = Field(default=1024, ge=16, le=1 << 16)
+    seen_bits: int = Field(default=1 << 24, ge=1 << 10, le=1 << 32)
+    """Bits per bucket of the filter that tells new texts from copies: about 2% false positives at
+    ``seen_bits / 8`` (pattern, text) pairs per window."""
     accounts: int = Field(default=200_000, ge=100)
     flags: int = Field(default=100_000, ge=100)
 
-    @field_validator("count_width", "spread_width", "top_capacity")
+    @field_validator("count_width", "spread_width", "top_capacity", "seen_bits")
     @classmethod
     def _power_of_two(cls, value: int) -> int:
         if value & (value - 1):

@@ -22,7 +22,7 @@ from patternlimit.policy.models import (
 )
 
 _FAN_OUT: dict[Measure, Threshold] = {
-    # At least 40 distinct young accounts on one pattern within the hour: far above the sketch's noise floor
+    # At least 40 distinct young accounts on one pattern within the window: far above the sketch's noise floor
     # (about D / width distinct pairs per cell) and above any class, team or small launch cohort.
     "young_accounts": Threshold(min=40),
     # Young accounts are at least half of the pattern's senders: a popular scaffold used by thousands of
@@ -35,7 +35,9 @@ _FAN_OUT: dict[Measure, Threshold] = {
 
 DISTILLATION_DEFENSE = Policy(
     name="distillation-defense",
-    window=3600.0,
+    # Six hours in six one-hour buckets: a campaign whose accounts each send a request or two an hour needs hours
+    # to show its fan-out; the young-share, diversity and persistence thresholds keep look-alikes out meanwhile.
+    window=6 * 3600.0,
     buckets=6,
     context=Context(young_age=7 * 86400.0, trusted_age=90 * 86400.0, unknown_age="young"),
     escalation=Escalation(

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from patternlimit._kernels import observe as kernels
 from patternlimit._kernels.reference import observe as reference
 from patternlimit.sketches import CountMinSketch, HeavyHitters, SpreadSketch
+from patternlimit.sketches.seen import SeenFilter
 
 
 def fresh_state(seed: int, width: int = 32) -> tuple:  # type: ignore[type-arg]
@@ -18,8 +19,9 @@ def fresh_state(seed: int, width: int = 32) -> tuple:  # type: ignore[type-arg]
     hits = CountMinSketch(width=width, depth=2, window=60.0, buckets=3, seed=seed)
     accounts = SpreadSketch(width=16, depth=2, precision=4, window=60.0, buckets=3, seed=seed + 1)
     young = SpreadSketch(width=16, depth=2, precision=4, window=60.0, buckets=3, seed=seed + 2)
+    seen = SeenFilter(bits=64 * 4 if width == 32 else 1 << 16, hashes=2, window=60.0, buckets=3, seed=seed + 4)
     top = HeavyHitters(capacity=4, window=60.0, buckets=3, seed=seed + 3)
-    return (*hits.kernel_args, *accounts.kernel_args, *young.kernel_args, *top.kernel_args)
+    return (*hits.kernel_args, *accounts.kernel_args, *young.kernel_args, *seen.kernel_args, *top.kernel_args)
 
 
 def arrays(state: tuple) -> list[np.ndarray]:  # type: ignore[type-arg]

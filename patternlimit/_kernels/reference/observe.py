@@ -8,6 +8,7 @@ import numpy as np
 
 from patternlimit._kernels.hashing import MASK64, mix64_py
 from patternlimit._kernels.observe import COPY_TAG, NOVEL_TAG
+from patternlimit._kernels.reference.bloom import seen_update
 from patternlimit._kernels.reference.countmin import cms_add, cms_estimate
 from patternlimit._kernels.reference.spread import spread_add, spread_estimate
 from patternlimit._kernels.reference.topk import topk_add
@@ -39,6 +40,10 @@ def observe_request(
     young_seeds: np.ndarray,
     young_memo: np.ndarray,
     young_bucket_seconds: float,
+    seen_bits: np.ndarray,
+    seen_ring: np.ndarray,
+    seen_seeds: np.ndarray,
+    seen_bucket_seconds: float,
     entries: np.ndarray,
     links: np.ndarray,
     tallies: np.ndarray,
@@ -66,9 +71,10 @@ def observe_request(
         novel = novel_key(key)
         counts_copies = position < copy_count
         if counts_copies:
-            copies = cms_add(*cms, copy_key(key, content), now, 1)
-            out[position, 3] = copies
-            if copies == 1:
+            copies_of = copy_key(key, content)
+            seen = seen_update(seen_bits, seen_ring, seen_seeds, seen_bucket_seconds, copies_of, now)
+            out[position, 3] = cms_add(*cms, copies_of, now, 1)
+            if not seen:
                 cms_add(*cms, novel, now, cost)
         else:
             out[position, 3] = math.nan

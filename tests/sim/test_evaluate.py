@@ -1,0 +1,88 @@
+"""The evaluation's arithmetic on a tiny hand-made stream, and the CLI at a small scale."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from patternlimit import Request
+from patternlimit.cli import main
+from patternlimit.sim.evaluate import evaluate
+from patternlimit.sim.scenarios import Labelled
+
+START = 1_760_000_000.0
+OLD = START - 400 * 86400
+
+POLICY = {
+    "rules": [
+        {"type": "limit", "name": "acct", "limit": "2/minute", "per": "account", "weighted": False},
+        {
+            "type": "pattern",
+            "name": "same-template",
+            "pattern": "template",
+            "when": {"hits": {"min": 3}},
+            "applies_to": "all",
+        },
+    ],
+    "escalation": {"account_penalty": 0, "network_taint": 0},
+}
+
+
+def labelled(second: float, account: str, text: str, scenario: str, campaign: bool = False) -> Labelled:
+    request = Request(account=account, ip="203.0.113.1", text=text, account_created_at=OLD)
+    return Labelled(START + second, request, scenario, campaign)
+
+
+def test_the_arithmetic_on_a_hand_made_stream():
+    stream = [
+        # campaign: one template from five accounts; the 3rd, 4th and 5th requests meet "hits >= 3"
+        labelled(0, "c1", "Translate this sentence into French please", "campaign", True),
+        labelled(1, "c2", "Translate this sentence into French please", "campaign", True),
+        labelled(2, "c3", "Translate this sentence into French please", "campaign", True),
+        labelled(3, "c4", "Translate this sentence into French please", "campaign", True),
+        labelled(4, "c5", "Translate this sentence into French please", "campaign", True),
+        # legitimate: one account, distinct texts, over its own 2/minute limit on the 3rd request
+        labelled(5, "ok", "first unrelated question about gardening", "organic"),
+        labelled(6, "ok", "second unrelated question about cooking", "organic"),
+        labelled(7, "ok", "third unrelated question about sailing", "organic"),
+    ]
+    result = evaluate(stream, policy=POLICY, chunk=3)
+    campaign, organic = result.scenarios["campaign"], result.scenarios["organic"]
+    assert (campaign.requests, campaign.allowed, campaign.throttled, campaign.own_limit) == (5, 2, 3, 0)
+    assert campaign.leak == pytest.approx(2 / 5) and campaign.time_to_first_stop == 2.0
+    assert campaign.baseline_allowed == 5 and campaign.baseline_leak == 1.0  # one request per account
+    assert (organic.requests, organic.allowed, organic.throttled, organic.own_limit) == (3, 2, 1, 1)
+    assert organic.pattern_stopped == 0 and organic.false_positive_rate == 0.0  # its own limit is not an FP
+    assert organic.baseline_allowed == 2
+    assert result.requests == 8 and result.decisions_per_second > 0 and result.limiter_bytes > 0
+    document = result.as_dict()
+    assert document["campaign_leak"] == pytest.approx(0.4) and document["max_false_positive_rate"] == 0.0
+    assert sum(hour[0] + hour[1] for hour in campaign.timeline.values()) == 5
+
+
+def test_the_cli_runs_a_small_simulation_and_writes_the_documented_json(tmp_path, capsys):
+    output = tmp_path / "metrics.json"
+    code = main(["simulate", "--scale", "0.02", "--hours", "3", "--seed", "3", "--json", str(output)])
+    assert code == 0
+    assert "patternlimit simulate" in capsys.readouterr().out
+    document = json.loads(output.read_text())
+    for field in ("seed", "scale", "hours", "requests", "decisions_per_second", "limiter_bytes", "campaign_leak"):
+        assert field in document
+    for row in document["scenarios"]:
+        assert {"scenario", "requests", "leak", "false_positive_rate", "baseline_leak"} <= set(row)
+    assert document["requests"] == sum(row["requests"] for row in document["scenarios"])
+
+
+def test_bad_cli_arguments_are_reported(capsys):
+    assert main(["simulate", "--scale", "0"]) == 2
+    assert "--scale" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["simulate", "--scenario", "nonsense"])
+
+
+def test_the_cli_knows_every_scenario():
+    from patternlimit.cli import SCENARIOS as CLI_SCENARIOS
+    from patternlimit.sim import SCENARIOS
+
+    assert set(CLI_SCENARIOS) == set(SCENARIOS)
