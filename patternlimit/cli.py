@@ -60,7 +60,9 @@ def _simulate(arguments: argparse.Namespace) -> int:
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("decide", total=len(stream))
         result = evaluate(stream, policy=arguments.policy, progress=lambda done: progress.advance(task, done))
-    Console().print(table(result, seed=arguments.seed, scale=arguments.scale, hours=arguments.hours))
+    # A pipe or CI log has no width: give the table room instead of rich's 80-column default.
+    output = Console() if sys.stdout.isatty() else Console(width=170)
+    output.print(table(result, seed=arguments.seed, scale=arguments.scale, hours=arguments.hours))
     if arguments.json:
         document = {"seed": arguments.seed, "scale": arguments.scale, "hours": arguments.hours, **result.as_dict()}
         arguments.json.write_text(json.dumps(document, indent=2))
