@@ -52,9 +52,9 @@ DISTILLATION_DEFENSE = Policy(
             pattern="template",
             when=_FAN_OUT,
             applies_to="young",
-            # Persistence: a young account is throttled from its third request on flagged patterns within a day;
-            # a curious new user who happens on a flagged template once or twice is only logged.
-            min_account_hits=3,
+            # Persistence: a young account is throttled from its second request on flagged patterns within a day;
+            # a curious new user who happens on a flagged template once is only logged.
+            min_account_hits=2,
             action="throttle",
             retry_after=900.0,
         ),
@@ -63,7 +63,7 @@ DISTILLATION_DEFENSE = Policy(
             pattern="near_duplicate",
             when=_FAN_OUT,
             applies_to="young",
-            min_account_hits=3,
+            min_account_hits=2,
             action="throttle",
             retry_after=900.0,
         ),
