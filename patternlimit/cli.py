@@ -11,12 +11,11 @@ from pathlib import Path
 
 from patternlimit.errors import ConfigurationError
 
-SCENARIOS = ("organic", "campaign", "ci_harness", "flash_crowd", "launch_crowd", "corporate_nat", "popular_tool")
-"""The scenario names of :mod:`patternlimit.sim.scenarios` (kept here so ``--help`` needs no heavy import; a test
-checks they agree)."""
-
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Scenario names belong to the simulator; nothing outside patternlimit/sim knows them.
+    from patternlimit.sim.scenarios import SCENARIOS
+
     parser = argparse.ArgumentParser(prog="patternlimit", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     simulate = commands.add_parser(
