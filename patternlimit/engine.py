@@ -237,7 +237,11 @@ class Limiter:
             # The template kind carries the whole-frame template key and, for long frames, the opening and closing
             # keys: a template whose filler sits near one end is still caught by its other end.
             single["template"] = [fingerprint.template, *fingerprint.edges] if fingerprint.template else []
-            single["near_duplicate"] = list(fingerprint.bands)
+            # SimHash over the few shingles of a short frame makes unrelated short prompts that share most of their
+            # words near-duplicates (3,000 new users asking "Explain how {x} works in simple terms." would fan out);
+            # a short frame is keyed whole by the template key anyway, so bands count only for long frames.
+            long_frame = fingerprint.frame_tokens > 2 * self.policy.fingerprint.edge_tokens
+            single["near_duplicate"] = list(fingerprint.bands) if long_frame else []
         else:
             single["template"], single["near_duplicate"] = [], []
         for kind in self._compiled.kinds:

@@ -267,3 +267,25 @@ def test_a_short_template_with_its_filler_near_the_start_is_still_caught(limiter
     decisions = run(limiter, traffic.stream(requests))
     assert blocked(decisions) > 0.4 * len(decisions)
     assert any(decision.rule == "template-fan-out" for decision in decisions)
+
+
+def test_a_crowd_of_new_users_asking_generic_short_questions_is_not_throttled(limiter):
+    rng = random.Random(13)
+    frames = [
+        "Explain how {} works in simple terms.",
+        "Write a short poem about {}.",
+        "What are the main causes of {}?",
+    ]
+    requests = []
+    for index in range(1500):
+        created = traffic.START + rng.uniform(0, 6 * 3600)
+        for _ in range(3):
+            subject = f"{rng.choice(traffic.SUBJECTS)} and {rng.choice(traffic.SUBJECTS)}"
+            request = Request(
+                account=f"curious-{index}",
+                ip=traffic.ip(rng),
+                text=rng.choice(frames).format(subject),
+                account_created_at=created,
+            )
+            requests.append((created + rng.uniform(0, 1800), request))
+    assert blocked(run(limiter, traffic.stream(requests))) == 0
