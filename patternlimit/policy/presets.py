@@ -33,6 +33,22 @@ _FAN_OUT: dict[Measure, Threshold] = {
     "filler_diversity": Threshold(min=0.3),
 }
 
+
+def _fan_out(name: str, pattern: str) -> PatternRule:
+    """The fan-out rule for one text pattern kind: the thresholds above, acting on young accounts only."""
+    return PatternRule(
+        name=name,
+        pattern=pattern,
+        when=_FAN_OUT,
+        applies_to="young",
+        # Persistence: a young account is throttled from its second request on flagged patterns within a day; a
+        # curious new user who happens on a flagged template once is only logged.
+        min_account_hits=2,
+        action="throttle",
+        retry_after=900.0,
+    )
+
+
 DISTILLATION_DEFENSE = Policy(
     name="distillation-defense",
     # Six hours in six one-hour buckets: a campaign whose accounts each send a request or two an hour needs hours
@@ -47,26 +63,8 @@ DISTILLATION_DEFENSE = Policy(
         # A generous exact per-account limit, scaled by standing (young x0.5, trusted x2); fixed window, so memory
         # is one counter per active account.
         LimitRule(name="account-rate", limit="600/minute", per="account", strategy="fixed-window"),
-        PatternRule(
-            name="template-fan-out",
-            pattern="template",
-            when=_FAN_OUT,
-            applies_to="young",
-            # Persistence: a young account is throttled from its second request on flagged patterns within a day;
-            # a curious new user who happens on a flagged template once is only logged.
-            min_account_hits=2,
-            action="throttle",
-            retry_after=900.0,
-        ),
-        PatternRule(
-            name="near-duplicate-fan-out",
-            pattern="near_duplicate",
-            when=_FAN_OUT,
-            applies_to="young",
-            min_account_hits=2,
-            action="throttle",
-            retry_after=900.0,
-        ),
+        _fan_out("template-fan-out", "template"),
+        _fan_out("near-duplicate-fan-out", "near_duplicate"),
         PatternRule(
             # Many young accounts on one /24 or /48 is what a proxy pool looks like, but also a campus: log only,
             # and let escalation (network_taint) act once accounts from the prefix are actually caught.

@@ -110,10 +110,7 @@ class CountMinSketch:
         increment_array = as_increments(increments, count)
         out = np.empty(count, dtype=np.int64)
         kernels.cms_add_many(
-            self._counters,
-            self._ring,
-            self._row_seeds,
-            self._bucket_seconds,
+            *self.kernel_args,
             key_array,
             time_array,
             increment_array,
@@ -126,10 +123,7 @@ class CountMinSketch:
         key_array = as_keys(keys)
         count = key_array.shape[0]
         kernels.cms_add_many(
-            self._counters,
-            self._ring,
-            self._row_seeds,
-            self._bucket_seconds,
+            *self.kernel_args,
             key_array,
             as_times(times, count),
             as_increments(increments, count),
@@ -147,9 +141,7 @@ class CountMinSketch:
         key_array = as_keys(keys)
         check_time(now)
         out = np.empty(key_array.shape[0], dtype=np.int64)
-        kernels.cms_estimate_many(
-            self._counters, self._ring, self._row_seeds, self._bucket_seconds, key_array, now, out
-        )
+        kernels.cms_estimate_many(*self.kernel_args, key_array, now, out)
         return out
 
     def merge(self, other: CountMinSketch) -> None:

@@ -89,21 +89,13 @@ class SpreadSketch:
             raise update_error(key, now)
         if not (type(item) is int and 0 <= item < KEY_LIMIT):
             check_key(item, "item")
-        return float(
-            kernels.spread_add(
-                self._registers, self._ring, self._seeds, self._memo, self._bucket_seconds, key, item, now
-            )
-        )
+        return float(kernels.spread_add(*self.kernel_args, key, item, now))
 
     def update_many(self, keys: object, items: object, times: object) -> None:
         """Batch update without the per-pair estimates (the fastest way to load a sketch)."""
         key_array, item_array, time_array = self._batch(keys, items, times)
         kernels.spread_add_many(
-            self._registers,
-            self._ring,
-            self._seeds,
-            self._memo,
-            self._bucket_seconds,
+            *self.kernel_args,
             key_array,
             item_array,
             time_array,
@@ -115,11 +107,7 @@ class SpreadSketch:
         key_array, item_array, time_array = self._batch(keys, items, times)
         out = np.empty(key_array.shape[0], dtype=np.float64)
         kernels.spread_add_many(
-            self._registers,
-            self._ring,
-            self._seeds,
-            self._memo,
-            self._bucket_seconds,
+            *self.kernel_args,
             key_array,
             item_array,
             time_array,
@@ -131,20 +119,14 @@ class SpreadSketch:
         """Distinct items of ``key`` in the window ending at ``now`` (or at the latest time seen, if later)."""
         check_key(key)
         check_time(now)
-        return float(
-            kernels.spread_estimate(
-                self._registers, self._ring, self._seeds, self._memo, self._bucket_seconds, key, now
-            )
-        )
+        return float(kernels.spread_estimate(*self.kernel_args, key, now))
 
     def estimate_many(self, keys: object, now: float) -> np.ndarray:
         """Distinct-item estimates of many keys as of ``now``, as ``float64[n]``."""
         key_array = as_keys(keys)
         check_time(now)
         out = np.empty(key_array.shape[0], dtype=np.float64)
-        kernels.spread_estimate_many(
-            self._registers, self._ring, self._seeds, self._memo, self._bucket_seconds, key_array, now, out
-        )
+        kernels.spread_estimate_many(*self.kernel_args, key_array, now, out)
         return out
 
     @staticmethod
