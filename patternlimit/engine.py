@@ -16,6 +16,7 @@ campaign keeps its pattern flagged.
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
@@ -23,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import xxhash
@@ -31,17 +32,20 @@ from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from patternlimit._kernels.observe import ACCOUNTS, COPIES, HITS, NOVEL, YOUNG, novel_key, observe_request
 from patternlimit.context import AccountBook, AccountRecord, Standing, standing_of
-from patternlimit.errors import ConfigurationError
-from patternlimit.escalation import Escalation
+from patternlimit.errors import StorageError
+from patternlimit.escalation import Escalation, Flag, Taint
 from patternlimit.fingerprint import TextFingerprinter, network_prefix
 from patternlimit.keying import Keyring, keyed_hash
 from patternlimit.policy.compile import CompiledLimitRule, CompiledPatternRule, compile_policy
 from patternlimit.policy.decision import ALLOW, Action, Decision, PatternRef
 from patternlimit.policy.loading import PolicySource, load_policy
+from patternlimit.replication import Replicator, StorageStatus
 from patternlimit.request import Request
 from patternlimit.sketches import CountMinSketch, HeavyHitters, SpreadSketch
 from patternlimit.sketches.seen import SeenFilter
 from patternlimit.storage.clocked import ClockedMemoryStorage
+from patternlimit.storage.journal import Batch, Journal
+from patternlimit.storage.options import parse_storage
 
 _Value = TypeVar("_Value")
 
@@ -106,12 +110,12 @@ class Limiter:
         self,
         policy: PolicySource = None,
         *,
-        storage: str = "memory://",
+        storage: object = "memory://",
+        storage_options: dict[str, Any] | None = None,
         secret: bytes | str | None = None,
         production: bool = False,
     ) -> None:
-        if storage != "memory://":
-            raise ConfigurationError(f"storage {storage!r} is not supported yet: use 'memory://'")
+        spec = parse_storage(storage, storage_options)
         self.policy = load_policy(policy)
         self._compiled = compile_policy(self.policy)
         self._keyring = Keyring(secret, required=production)
@@ -164,6 +168,14 @@ class Limiter:
             "moving-window": MovingWindowRateLimiter(self._limits_storage),
             "fixed-window": FixedWindowRateLimiter(self._limits_storage),
         }
+        self._journal: Journal | None = None
+        self._replicator: Replicator | None = None
+        if spec.kind == "redis":
+            self._journal = Journal(spec.options.max_pending_bytes)
+            self._limits_storage.listener = self._journal.event_list
+            # State older than the window or the escalation memory is worthless: the keys expire after that.
+            ttl = max(self.policy.window, self.policy.escalation.memory) + spec.options.snapshot_interval
+            self._replicator = Replicator(self, spec, ttl, self._journal)
 
     # -- public API --------------------------------------------------------------------------------------------
 
@@ -181,20 +193,55 @@ class Limiter:
     def check(self, request: Request, now: float | None = None) -> Decision:
         """Count ``request`` and decide. ``now`` is epoch seconds (default: the wall clock)."""
         facts = self._facts(request, time.time() if now is None else now)
+        if self._replicator is not None:
+            return self._replicator.check([facts])[0]
         with self._lock:
             return self._decide(facts)
 
     async def acheck(self, request: Request, now: float | None = None) -> Decision:
         """:meth:`check` for async code. In memory (and in eventual mode) the hot path does no I/O and this returns
         at once; in strict Redis mode the round trip is awaited, so an ASGI app never blocks its event loop."""
-        return self.check(request, now)
+        facts = self._facts(request, time.time() if now is None else now)
+        if self._replicator is not None:
+            return (await self._replicator.acheck([facts]))[0]
+        with self._lock:
+            return self._decide(facts)
 
     def check_many(self, requests: Sequence[Request], now: float | Sequence[float] | None = None) -> list[Decision]:
         """:meth:`check` for each request in order, with the same answers; ``now`` is one time or one per request."""
         times = _times(now, len(requests))
         facts = [self._facts(request, moment) for request, moment in zip(requests, times, strict=True)]
+        if self._replicator is not None:
+            return self._replicator.check(facts)
         with self._lock:
             return [self._decide(fact) for fact in facts]
+
+    def sync(self) -> None:
+        """Exchange with the shared storage now (ship what was counted here, apply what others counted); a no-op
+        in memory. Raises :class:`StorageError` if the storage is unreachable."""
+        if self._replicator is not None:
+            self._replicator.sync()
+
+    @property
+    def storage_status(self) -> StorageStatus | None:
+        """Health and counters of the shared storage (None in memory): for metrics and readiness probes."""
+        return None if self._replicator is None else self._replicator.status()
+
+    def close(self) -> None:
+        """Stop the background sync after a last exchange (best effort) and close the Redis connections."""
+        if self._replicator is not None:
+            self._replicator.close()
+
+    async def aclose(self) -> None:
+        """:meth:`close` for async code: also closes the asyncio Redis client (call it at the app's shutdown)."""
+        if self._replicator is not None:
+            await self._replicator.aclose()
+
+    def __enter__(self) -> Limiter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def top_patterns(self, n: int = 20, now: float | None = None) -> list[TopPattern]:
         """The ``n`` pattern keys with the most hits in the window, with spread and young spread, heaviest first."""
@@ -293,7 +340,8 @@ class Limiter:
 
     # -- the decision (under the lock) -------------------------------------------------------------------------
 
-    def _decide(self, facts: _Facts) -> Decision:
+    def _decide(self, facts: _Facts, journaled: bool = False) -> Decision:
+        """Observe and decide; ``journaled`` means the observation was already recorded for the shared log."""
         now = facts.now
         count = len(facts.keys)
         for position, (_, key) in enumerate(facts.keys):
@@ -312,6 +360,8 @@ class Limiter:
             self._out,
         )
         measures = self._out[:count].tolist()
+        if self._journal is not None and not journaled:
+            self._record(facts)
         if self._compiled.needs_age:
             for _, key in facts.keys:
                 if key not in self._first_seen:
@@ -401,6 +451,8 @@ class Limiter:
             if row[HITS] >= gate and self._matches(rule, row, key, now):
                 if not rule.shadow:
                     self._escalation.flag(key, rule.name, now)
+                    if self._journal is not None:
+                        self._journal.event("f", key, rule.name, now + self._escalation.memory)
                 if chosen is None or not chosen[1]:
                     chosen = (position, True)
             elif chosen is None and key in flags:
@@ -475,10 +527,9 @@ class Limiter:
         if rule.action is Action.LOG:
             # A log rule reports; it neither counts towards persistence nor catches anyone.
             return Decision(Action.LOG, rule.name, pattern, reason, None, MappingProxyType(values), enforced=False)
-        record = self._book.record(facts.account)
-        if now - record.flagged_since > self.policy.escalation.memory:
-            record.flagged_hits, record.flagged_since = 0, now
-        record.flagged_hits += 1
+        record = self._flagged_hit(facts.account, now)
+        if self._journal is not None:
+            self._journal.event("h", facts.account, now)
         context = {"account_flagged_hits": float(record.flagged_hits)}
         if facts.age is not None:
             context["account_age_days"] = facts.age / 86400.0
@@ -497,7 +548,26 @@ class Limiter:
         retry = rule.retry_after if action is Action.THROTTLE else None
         return self._finish(rule.name, action, rule.shadow, pattern, reason, retry, scores)
 
+    def _flagged_hit(self, account: int, now: float) -> AccountRecord:
+        """Count one request of ``account`` on a flagged pattern (the persistence count) and return its record."""
+        record = self._book.record(account)
+        if now - record.flagged_since > self.policy.escalation.memory:
+            record.flagged_hits, record.flagged_since = 0, now
+        record.flagged_hits += 1
+        return record
+
     def _catch(self, record: AccountRecord, facts: _Facts, rule: str, pattern: PatternRef, now: float) -> None:
+        network = self._network_key(facts)
+        client = keyed_hash(facts.request.client, self._seeds["client"]) if facts.request.client else 0
+        self._caught(record, rule, pattern, now, network, client)
+        if self._journal is not None:
+            self._journal.event(
+                "c", facts.account, rule, pattern.kind, pattern.label, pattern.key, now, network, client
+            )
+
+    def _caught(
+        self, record: AccountRecord, rule: str, pattern: PatternRef, now: float, network: int, client: int
+    ) -> None:
         escalation = self.policy.escalation
         record.offences += 1
         record.penalty_until = max(record.penalty_until, now + escalation.account_penalty)
@@ -505,9 +575,9 @@ class Limiter:
         if not record.tainted:
             record.tainted = True
             if escalation.network_taint:
-                self._escalation.taint(self._network_key(facts), now)
-            if escalation.client_taint and facts.request.client:
-                self._escalation.taint(keyed_hash(facts.request.client, self._seeds["client"]), now)
+                self._escalation.taint(network, now)
+            if escalation.client_taint and client:
+                self._escalation.taint(client, now)
 
     def _blocks(self, record: AccountRecord) -> bool:
         after = self.policy.escalation.block_after
@@ -572,6 +642,99 @@ class Limiter:
         if not matches:
             sentence += f" (pattern flagged earlier, remembered for {_duration(self.policy.escalation.memory)})"
         return sentence
+
+    # -- shared state (see patternlimit.replication) ----------------------------------------------------------
+
+    def _record(self, facts: _Facts) -> None:
+        """Put ``facts``' observation in the journal, as the sketch kernel consumes it."""
+        assert self._journal is not None
+        self._journal.observe(
+            facts.now,
+            facts.account,
+            facts.content,
+            facts.request.cost,
+            facts.standing is Standing.YOUNG,
+            facts.copy_count,
+            tuple(key for _, key in facts.keys),
+        )
+
+    def _apply(self, batch: Batch) -> int:
+        """Apply another process's records (the lock is held); returns how many records were malformed."""
+        keys, out = self._keys, self._out
+        offset = 0
+        never = 1 << 62  # a gate no key reaches: replaying needs no estimates
+        for row in batch.observations.tolist():
+            now, account, content, cost, count, copy_count, young, _ = row
+            keys[:count] = batch.keys[offset : offset + count]
+            observe_request(*self._state, keys, count, account, content, bool(young), now, cost, never, copy_count, out)
+            if self._compiled.needs_age:
+                for key in batch.keys[offset : offset + count].tolist():
+                    if key not in self._first_seen:
+                        _bounded_put(self._first_seen, key, now, self.policy.capacity.flags)
+            offset += count
+        malformed = 0
+        for event in batch.events:
+            try:
+                self._apply_event(event)
+            except (TypeError, ValueError, IndexError, KeyError):
+                malformed += 1
+        return malformed
+
+    def _apply_event(self, event: list[Any]) -> None:
+        kind = event[0]
+        if kind == "f":
+            _, key, rule, until = event
+            flag = self._escalation.flags.get(int(key))
+            if flag is None or flag.until < until:
+                self._escalation.flags.put(int(key), Flag(str(rule), float(until)))
+        elif kind == "h":
+            _, account, now = event
+            self._flagged_hit(int(account), float(now))
+        elif kind == "c":
+            _, account, rule, pattern_kind, label, key, now, network, client = event
+            pattern = PatternRef(str(pattern_kind), str(label), int(key))
+            self._caught(self._book.record(int(account)), str(rule), pattern, float(now), int(network), int(client))
+        else:
+            self._limits_storage.replay(event)
+
+    def _state_arrays(self) -> list[np.ndarray]:
+        return [part for part in self._state if isinstance(part, np.ndarray)]
+
+    def _snapshot(self) -> bytes:
+        """The sketch state and the flags (the lock is held): what a process joining later starts from."""
+        flags = [[key, flag.rule, flag.until] for key, flag in self._escalation.flags.items()]
+        taints = [[key, taint.caught, taint.until] for key, taint in self._escalation.taints.items()]
+        header = json.dumps(
+            {
+                "secret": self.secret_id,
+                "arrays": [[part.dtype.str, part.shape] for part in self._state_arrays()],
+                "flags": flags,
+                "taints": taints,
+            }
+        ).encode()
+        return len(header).to_bytes(4, "little") + header + b"".join(part.tobytes() for part in self._state_arrays())
+
+    def _restore(self, blob: bytes) -> None:
+        """Load a :meth:`_snapshot` (the lock is held); raises :class:`StorageError` if it does not fit."""
+        try:
+            size = int.from_bytes(blob[:4], "little")
+            header = json.loads(blob[4 : 4 + size])
+            arrays = self._state_arrays()
+            shapes = [[part.dtype.str, list(part.shape)] for part in arrays]
+            if header["secret"] != self.secret_id or header["arrays"] != shapes:
+                raise ValueError("the snapshot was written by a limiter with another secret or capacity")
+            if 4 + size + sum(part.nbytes for part in arrays) != len(blob):
+                raise ValueError("the snapshot's length does not match its header")
+            offset = 4 + size
+            for part in arrays:
+                part[...] = np.frombuffer(blob, dtype=part.dtype, count=part.size, offset=offset).reshape(part.shape)
+                offset += part.nbytes
+            for key, rule, until in header["flags"]:
+                self._escalation.flags.put(int(key), Flag(str(rule), float(until)))
+            for key, caught, until in header["taints"]:
+                self._escalation.taints.put(int(key), Taint(int(caught), float(until)))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StorageError(f"the shared snapshot cannot be loaded: {exc}") from exc
 
     # -- labels --------------------------------------------------------------------------------------------------
 

@@ -34,6 +34,9 @@ class ExpiringTable(Generic[Value]):
     def __contains__(self, key: int) -> bool:
         return key in self._entries
 
+    def items(self) -> list[tuple[int, Value]]:
+        return list(self._entries.items())
+
     def get(self, key: int) -> Value | None:
         return self._entries.get(key)
 

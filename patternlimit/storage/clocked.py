@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from limits.storage.base import MovingWindowSupport, Storage
@@ -26,6 +27,9 @@ class ClockedMemoryStorage(Storage, MovingWindowSupport):
     def __init__(self, uri: str | None = None, *, max_keys: int = 200_000, **options: Any) -> None:
         self.now = 0.0
         self.max_keys = max_keys
+        self.listener: Callable[[list[Any]], None] | None = None
+        """Called with each change (``["i", key, expiry, amount, now]`` or ``["a", key, expiry, amount, now]``) so
+        that a shared limiter can replay it elsewhere with :meth:`replay`."""
         self._counters: OrderedDict[str, tuple[int, float]] = OrderedDict()  # key -> (count, expires at)
         self._events: OrderedDict[str, list[float]] = OrderedDict()  # key -> timestamps, newest first
         self._lock = threading.Lock()
@@ -43,7 +47,9 @@ class ClockedMemoryStorage(Storage, MovingWindowSupport):
             count += amount
             self._counters[key] = (count, expires)
             self._bound(self._counters)
-            return count
+        if self.listener is not None:
+            self.listener(["i", key, expiry, amount, self.now])
+        return count
 
     def get(self, key: str) -> int:
         count, expires = self._counters.get(key, (0, 0.0))
@@ -83,7 +89,34 @@ class ClockedMemoryStorage(Storage, MovingWindowSupport):
             if events:
                 self._events[key] = events
                 self._bound(self._events)
-            return allowed
+        if allowed and self.listener is not None:
+            self.listener(["a", key, expiry, amount, self.now])
+        return allowed
+
+    def replay(self, change: list[Any]) -> None:
+        """Apply a change another process recorded (see :attr:`listener`), at its own time, without deciding."""
+        kind, key, expiry, amount, moment = change
+        if not (isinstance(key, str) and isinstance(expiry, int | float) and isinstance(amount, int)):
+            raise ValueError(f"not a limits change: {change!r}")
+        listener, clock = self.listener, self.now
+        self.listener, self.now = None, float(moment)
+        try:
+            if kind == "i":
+                self.incr(key, int(expiry), amount)
+            elif kind == "a":
+                with self._lock:
+                    events = self._events.pop(key, [])
+                    cutoff = self.now - expiry
+                    while events and events[-1] <= cutoff:
+                        events.pop()
+                    position = bisect.bisect_left([-event for event in events], -self.now)
+                    events[position:position] = [self.now] * amount
+                    self._events[key] = events
+                    self._bound(self._events)
+            else:
+                raise ValueError(f"not a limits change: {change!r}")
+        finally:
+            self.listener, self.now = listener, clock
 
     def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
         events = self._events.get(key, [])

@@ -1,0 +1,364 @@
+"""Sharing one limiter's state between processes through a log in Redis.
+
+Every process keeps the whole state locally (the sketches, flags, account records and exact-limit counters) and
+records what changes it (:mod:`patternlimit.storage.journal`). The records go to one Redis stream per namespace;
+every process applies the others' records to its own state. Applying the same records gives the same state, so
+every process converges on the state a single process would have after seeing all the traffic.
+
+* **eventual** (default): ``check()`` decides on local state and never waits on the network. A background thread
+  ships the journal and applies the others' records every ``sync_interval``. A process sees another's requests at
+  most ``sync_interval`` plus one round trip late (the staleness bound).
+* **strict**: one round trip per decision (per batch for ``check_many``): a Lua script appends the request's
+  record and returns every record logged before it; the process applies those, then decides. Decisions are then
+  those of one limiter seeing the requests in log order. A process serialises its strict checks.
+
+When Redis fails (timeout, refused, error), the replicator backs off exponentially (``sync_interval`` up to
+``backoff_max``, with jitter), keeps recording locally within ``max_pending_bytes``, decides as
+``on_storage_error`` says, and ships everything kept when Redis answers again. If Redis came back empty (a new
+*generation*), the next snapshot is written at once, so the state counted before the loss is back in Redis for
+processes that join later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+import threading
+import time
+import zlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from patternlimit.errors import StorageError
+from patternlimit.policy.decision import Action, Decision
+from patternlimit.storage.journal import Journal, decode
+from patternlimit.storage.options import StorageSpec
+from patternlimit.storage.redis_log import READ_LIMIT, AsyncRedisLog, Exchanged, RedisLog, Snapshot, connect
+
+if TYPE_CHECKING:
+    from patternlimit.engine import Limiter, _Facts
+
+logger = logging.getLogger("patternlimit.storage")
+
+
+class StorageStatus(NamedTuple):
+    """What :attr:`Limiter.storage_status` reports."""
+
+    mode: str
+    healthy: bool
+    """False from a failed exchange until the next successful one."""
+    failures: int
+    """Failed exchanges since the limiter started."""
+    last_error: str | None
+    pending_bytes: int
+    """Records kept locally for Redis (encoded), waiting for it to answer."""
+    dropped: int
+    """Observations dropped because Redis was away longer than ``max_pending_bytes`` of records lasts."""
+    applied: int
+    """Log entries from other processes applied here."""
+    malformed: int
+    """Records from the log that could not be applied (corrupt or from an incompatible version)."""
+    last_sync: float | None
+    """Wall-clock time of the last successful exchange."""
+
+
+class Replicator:
+    """The link between one :class:`Limiter` and the shared log. Owned by the limiter; see the module docstring."""
+
+    def __init__(self, owner: Limiter, spec: StorageSpec, ttl: float, journal: Journal) -> None:
+        self.owner = owner
+        self.spec = spec
+        self.options = spec.options
+        self.journal = journal
+        self.producer = secrets.token_hex(8).encode()
+        self._client = connect(spec)
+        self._log = RedisLog(self._client, self.options.namespace, ttl=ttl, max_entries=self.options.max_log_entries)
+        self._ttl = ttl
+        self._async: tuple[asyncio.AbstractEventLoop, AsyncRedisLog, asyncio.Lock] | None = None
+        self._cursor: bytes | None = None
+        self._generation: bytes | None = None
+        self._exchange_lock = threading.Lock()
+        self._retry_at = 0.0
+        self._backoff = 0.0
+        self._failures = 0
+        self._last_error: str | None = None
+        self._applied = 0
+        self._malformed = 0
+        self._last_sync: float | None = None
+        self._snapshot_due = time.monotonic() + self.options.snapshot_interval
+        self._force_snapshot = False
+        self._stop = threading.Event()
+        self._fresh = True
+        with self._exchange_lock:
+            self._attempt(self._exchange_all, [], locked=False)  # join now: load the snapshot before any request
+        self._thread = threading.Thread(target=self._run, name="patternlimit-sync", daemon=True)
+        self._thread.start()
+
+    # -- the request path ----------------------------------------------------------------------------------------
+
+    def check(self, facts: Sequence[_Facts]) -> list[Decision]:
+        owner = self.owner
+        if self.options.mode == "eventual":
+            with owner._lock:
+                self._fresh = False
+                decisions = [owner._decide(fact) for fact in facts]
+            return decisions if self._retry_at == 0.0 else [self._fallback(decision) for decision in decisions]
+        with self._exchange_lock, owner._lock:
+            self._fresh = False
+            for fact in facts:
+                owner._record(fact)
+            healthy = self._due() and self._attempt(self._exchange_all, self.journal.drain(), locked=True)
+            decisions = [owner._decide(fact, journaled=True) for fact in facts]
+        return decisions if healthy else [self._fallback(decision) for decision in decisions]
+
+    async def acheck(self, facts: Sequence[_Facts]) -> list[Decision]:
+        if self.options.mode == "eventual":
+            return self.check(facts)
+        bound = self._async_log()
+        if bound is None:  # the application passed a synchronous client: keep the loop free with a thread
+            return await asyncio.to_thread(self.check, facts)
+        log, serial = bound
+        owner = self.owner
+        async with serial:
+            # The background thread may hold the exchange lock for one round trip: wait without blocking the loop.
+            while not self._exchange_lock.acquire(blocking=False):
+                await asyncio.sleep(0.001)
+            try:
+                with owner._lock:
+                    self._fresh = False
+                    for fact in facts:
+                        owner._record(fact)
+                    batches = self.journal.drain() if self._due() else []
+                results: list[Exchanged] = []
+                healthy = bool(batches) and self._cursor is not None
+                if healthy:
+                    try:
+                        for batch in batches:
+                            results.append(await log.aexchange(self.producer, batch, self._read_from()))
+                            # absorb at once: the next batch reads from after what this one returned
+                            with owner._lock:
+                                self._absorb(results[-1])
+                    except StorageError as exc:
+                        self.journal.restore(batches[len(results) :])
+                        self._failed(exc)
+                        healthy = False
+                    else:
+                        self._succeeded()
+                elif batches:
+                    self.journal.restore(batches)
+                with owner._lock:
+                    decisions = [owner._decide(fact, journaled=True) for fact in facts]
+            finally:
+                self._exchange_lock.release()
+        return decisions if healthy else [self._fallback(decision) for decision in decisions]
+
+    def _fallback(self, decision: Decision) -> Decision:
+        mode = self.options.on_storage_error
+        if mode == "local":
+            return decision
+        if mode == "allow":
+            return Decision(
+                Action.ALLOW,
+                rule="storage-unavailable",
+                reason=f"shared storage unavailable ({self._last_error}); failing open",
+            )
+        return Decision(
+            Action.THROTTLE,
+            rule="storage-unavailable",
+            reason=f"shared storage unavailable ({self._last_error}); failing closed",
+            retry_after=max(1.0, self._retry_at - time.monotonic()),
+        )
+
+    # -- exchanges -------------------------------------------------------------------------------------------
+
+    def sync(self) -> None:
+        """One exchange now, whatever the backoff; raises :class:`StorageError` on failure."""
+        with self._exchange_lock:
+            batches = self.journal.drain()
+            try:
+                self._exchange_all(batches, locked=False)
+            except StorageError as exc:
+                self._failed(exc)
+                raise
+            self._succeeded()
+
+    def _due(self) -> bool:
+        """Whether Redis may be tried now (not inside a backoff after a failure)."""
+        return self._retry_at == 0.0 or time.monotonic() >= self._retry_at
+
+    def _attempt(self, exchange: Any, batches: list[bytes], *, locked: bool) -> bool:
+        try:
+            exchange(batches, locked=locked)
+        except StorageError as exc:
+            self._failed(exc)
+            return False
+        self._succeeded()
+        return True
+
+    def _exchange_all(self, batches: list[bytes], *, locked: bool) -> None:
+        """Ship ``batches`` and read until caught up. The exchange lock is held; ``locked``: the owner's lock too.
+
+        On failure the batches not yet shipped go back to the journal and :class:`StorageError` is raised.
+        """
+        if self._cursor is None:
+            self._join(locked)
+        pending = list(batches)
+        try:
+            while True:
+                batch = pending[0] if pending else b""
+                result = self._log.exchange(self.producer, batch, self._read_from())
+                if pending:
+                    pending.pop(0)
+                if locked:
+                    self._absorb(result)
+                else:
+                    with self.owner._lock:
+                        self._absorb(result)
+                if not pending and len(result.entries) < READ_LIMIT:
+                    return
+        except StorageError:
+            self.journal.restore(pending)
+            raise
+
+    def _read_from(self) -> bytes:
+        return self._cursor or b"0-0"
+
+    def _join(self, locked: bool) -> None:
+        """Start from the latest snapshot if there is one (and nothing was counted here yet), else the whole log."""
+        snapshot = self._log.read_snapshot()
+        self._cursor = b"0-0"
+        if snapshot is None or not self._fresh:
+            # A process that has counted on its own (Redis was down when it started) keeps its state and reads the
+            # whole log instead: loading a snapshot would erase what it counted.
+            return
+        state = zlib.decompress(snapshot.state)
+        if locked:
+            self.owner._restore(state)
+        else:
+            with self.owner._lock:
+                self.owner._restore(state)
+        self._cursor, self._generation = snapshot.cursor, snapshot.generation
+
+    def _absorb(self, result: Exchanged) -> None:
+        """Apply the other processes' entries of ``result`` in log order (the owner's lock is held)."""
+        if self._generation is not None and result.generation != self._generation:
+            logger.warning("Redis lost the shared state (new generation): republishing a snapshot")
+            self._force_snapshot = True
+        self._generation = result.generation
+        for entry in result.entries:
+            if entry.producer != self.producer:
+                try:
+                    self._malformed += self.owner._apply(decode(entry.batch))
+                except StorageError as exc:
+                    self._malformed += 1
+                    logger.warning("skipped a shared-log entry %s: %s", entry.id.decode(), exc)
+                self._applied += 1
+            self._cursor = entry.id
+        if result.appended is not None and (self._cursor is None or _later(result.appended, self._cursor)):
+            self._cursor = result.appended
+
+    def _failed(self, exc: Exception) -> None:
+        if self._retry_at == 0.0:
+            logger.warning("shared storage unavailable, deciding with on_storage_error=%r: %s",
+                           self.options.on_storage_error, exc)  # fmt: skip
+        self._failures += 1
+        self._last_error = str(exc.__cause__ or exc)[:200]
+        self._backoff = min(self.options.backoff_max, max(self.options.sync_interval, self._backoff * 2))
+        self._retry_at = time.monotonic() + self._backoff * random.uniform(0.5, 1.0)
+
+    def _succeeded(self) -> None:
+        if self._retry_at != 0.0:
+            logger.warning("shared storage is back after %d failed exchanges", self._failures)
+        self._retry_at, self._backoff = 0.0, 0.0
+        self._last_sync = time.time()
+
+    # -- background ------------------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.options.sync_interval):
+            if not self._due():
+                continue
+            with self._exchange_lock:
+                if self._attempt(self._exchange_all, self.journal.drain(), locked=False):
+                    self._maybe_snapshot()
+
+    def _maybe_snapshot(self) -> None:
+        """Write a snapshot when one is due (the exchange lock is held, right after a successful exchange)."""
+        interval = self.options.snapshot_interval
+        if interval <= 0 or self._generation is None:
+            return
+        if not self._force_snapshot and time.monotonic() < self._snapshot_due:
+            return
+        self._snapshot_due = time.monotonic() + interval
+        with self.owner._lock:
+            state, cursor = self.owner._snapshot(), self._cursor or b"0-0"
+        snapshot = Snapshot(self._generation, cursor, zlib.compress(state, 1))
+        try:
+            self._log.write_snapshot(self.producer, snapshot, interval)
+            self._force_snapshot = False
+        except StorageError as exc:
+            self._failed(exc)
+
+    def publish_snapshot(self) -> bool:
+        """Write a snapshot now if this process holds the snapshot lock (used by tests and at shutdown)."""
+        with self._exchange_lock:
+            self._force_snapshot = True
+            self._snapshot_due = 0.0
+            self._maybe_snapshot()
+            return not self._force_snapshot
+
+    def _async_log(self) -> tuple[AsyncRedisLog, asyncio.Lock] | None:
+        from patternlimit.storage.redis_log import connect_async
+
+        loop = asyncio.get_running_loop()
+        if self._async is None or self._async[0] is not loop:
+            client = connect_async(self.spec)
+            if client is None:
+                return None
+            log = AsyncRedisLog(client, self.options.namespace, ttl=self._ttl, max_entries=self.options.max_log_entries)
+            self._async = (loop, log, asyncio.Lock())
+        return self._async[1], self._async[2]
+
+    def status(self) -> StorageStatus:
+        return StorageStatus(
+            self.options.mode,
+            self._retry_at == 0.0,
+            self._failures,
+            self._last_error,
+            self.journal.pending_bytes,
+            self.journal.dropped,
+            self._applied,
+            self._malformed,
+            self._last_sync,
+        )
+
+    async def aclose(self) -> None:
+        """Close the asyncio client (call from the loop that used it), then :meth:`close`."""
+        if self._async is not None:
+            loop, log, _ = self._async
+            self._async = None
+            if loop is asyncio.get_running_loop():
+                await log.client.aclose()
+        await asyncio.to_thread(self.close)
+
+    def close(self) -> None:
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        self._thread.join(timeout=5.0)
+        try:
+            self.sync()
+        except StorageError:
+            logger.warning("could not ship the last records to Redis at close: %s", self._last_error)
+        close = getattr(self._client, "close", None)
+        if close is not None and isinstance(self.spec.target, str):
+            close()
+
+
+def _later(first: bytes, second: bytes) -> bool:
+    """Whether stream id ``first`` comes after ``second``."""
+    a, _, b = first.partition(b"-")
+    c, _, d = second.partition(b"-")
+    return (int(a), int(b or 0)) > (int(c), int(d or 0))
