@@ -690,6 +690,9 @@ class Limiter:
         elif kind == "h":
             _, account, now = event
             self._flagged_hit(int(account), float(now))
+        elif kind == "l":
+            _, key, pattern_kind, label = event
+            _bounded_put(self._labels, int(key), (str(pattern_kind), str(label)), self.policy.capacity.flags)
         elif kind == "c":
             _, account, rule, pattern_kind, label, key, now, network, client = event
             pattern = PatternRef(str(pattern_kind), str(label), int(key))
@@ -710,6 +713,7 @@ class Limiter:
                 "arrays": [[part.dtype.str, part.shape] for part in self._state_arrays()],
                 "flags": flags,
                 "taints": taints,
+                "labels": [[key, kind, label] for key, (kind, label) in self._labels.items()],
             }
         ).encode()
         return len(header).to_bytes(4, "little") + header + b"".join(part.tobytes() for part in self._state_arrays())
@@ -733,6 +737,8 @@ class Limiter:
                 self._escalation.flags.put(int(key), Flag(str(rule), float(until)))
             for key, caught, until in header["taints"]:
                 self._escalation.taints.put(int(key), Taint(int(caught), float(until)))
+            for key, kind, label in header["labels"]:
+                _bounded_put(self._labels, int(key), (str(kind), str(label)), self.policy.capacity.flags)
         except (ValueError, KeyError, TypeError) as exc:
             raise StorageError(f"the shared snapshot cannot be loaded: {exc}") from exc
 
@@ -750,6 +756,8 @@ class Limiter:
     def _labelled(self, key: int, kind: str, sample: _Sample) -> str:
         label = self._describe(sample, kind)
         _bounded_put(self._labels, key, (kind, label), self.policy.capacity.flags)
+        if self._journal is not None:
+            self._journal.event("l", key, kind, label)  # other processes may lack a sample of this key
         self._samples.pop(key, None)
         return label
 

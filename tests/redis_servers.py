@@ -7,6 +7,7 @@ cache would) unless the test says otherwise. Every process is stopped in the fix
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -24,6 +25,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_cluster_port() -> int:
+    """A free port below 55535 whose cluster bus port (port + 10000) is free too."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20_000, 45_000)
+        try:
+            with socket.socket() as first, socket.socket() as second:
+                first.bind(("127.0.0.1", port))
+                second.bind(("127.0.0.1", port + 10_000))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free port pair for a cluster node")
+
+
 def redis_binary(name: str = "redis-server") -> str:
     path = shutil.which(name)
     if path is None:
@@ -35,7 +51,7 @@ class RedisServer:
     """One ``redis-server`` on ``127.0.0.1:port``: start, kill, restart, pause (SIGSTOP) and resume (SIGCONT)."""
 
     def __init__(self, port: int | None = None, *, cluster: bool = False) -> None:
-        self.port = port or free_port()
+        self.port = port or (free_cluster_port() if cluster else free_port())
         self.cluster = cluster
         self.directory = Path(tempfile.mkdtemp(prefix=f"patternlimit-redis-{self.port}-"))
         self.process: subprocess.Popen[bytes] | None = None
@@ -43,6 +59,10 @@ class RedisServer:
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def socket(self) -> Path:
+        return self.directory / "redis.sock"
 
     def start(self) -> RedisServer:
         arguments = [
@@ -53,6 +73,7 @@ class RedisServer:
             "--appendonly", "no",
             "--dir", str(self.directory),
             "--protected-mode", "no",
+            "--unixsocket", str(self.socket), "--unixsocketperm", "700",
         ]  # fmt: skip
         if self.cluster:
             arguments += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -87,7 +87,7 @@ def parse_storage(storage: object, options: dict[str, Any] | None = None) -> Sto
             # redis-py spells the schemes redis://, rediss:// and unix://; a cluster URL takes one seed node.
             plain = {"redis+unix": "unix", "redis+cluster": "redis"}.get(scheme, scheme)
             netloc = parts.netloc.split(",")[0] if cluster else parts.netloc
-            target = urlunsplit((plain, netloc, parts.path, rest, ""))
+            target = f"{plain}://{netloc}{parts.path}" + (f"?{rest}" if rest else "")
         else:
             raise ConfigurationError(
                 f"storage {storage!r}: unknown scheme {parts.scheme!r}; use memory://, redis://, rediss://, "
