@@ -248,7 +248,7 @@ class Replicator:
             self._force_snapshot = True
         self._generation = result.generation
         for entry in result.entries:
-            if entry.producer != self.producer:
+            if entry.producer != self.producer:  # own entries come back only when read by a later exchange
                 try:
                     self._malformed += self.owner._apply(decode(entry.batch))
                 except StorageError as exc:

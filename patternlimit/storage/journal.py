@@ -41,6 +41,8 @@ OBSERVATION = np.dtype(
         ("pad", "u1"),
     ]
 )
+_RECORD = struct.Struct("<dQQIBB?x")
+assert _RECORD.size == OBSERVATION.itemsize
 MAX_BATCH_RECORDS = 20_000
 """Observations per batch at most, so that one log entry stays under about 1.5 MiB."""
 
@@ -115,17 +117,20 @@ class Journal:
                 self.dropped += records
 
 
-def encode(
-    observations: list[tuple[float, int, int, int, bool, int, tuple[int, ...]]], events: list[list[Any]]
-) -> bytes:
-    table = np.zeros(len(observations), dtype=OBSERVATION)
-    keys: list[int] = []
-    for index, (now, account, content, cost, young, copy_count, record_keys) in enumerate(observations):
-        table[index] = (now, account, content, cost, len(record_keys), copy_count, young, 0)
-        keys.extend(record_keys)
-    key_array = np.array(keys, dtype="<u8")
+def encode(observations: list[Observation], events: list[list[Any]]) -> bytes:
+    parts = [b""]
+    key_count = 0
+    pack = _RECORD.pack
+    for now, account, content, cost, young, copy_count, record_keys in observations:
+        count = len(record_keys)
+        parts.append(pack(now, account, content, cost, count, copy_count, young))
+        key_count += count
+    for *_, record_keys in observations:
+        parts.append(struct.pack(f"<{len(record_keys)}Q", *record_keys))
     text = json.dumps(events, separators=(",", ":")).encode() if events else b""
-    return _HEADER.pack(MAGIC, len(table), len(key_array), len(text)) + table.tobytes() + key_array.tobytes() + text
+    parts[0] = _HEADER.pack(MAGIC, len(observations), key_count, len(text))
+    parts.append(text)
+    return b"".join(parts)
 
 
 def decode(blob: bytes) -> Batch:

@@ -1,0 +1,95 @@
+"""Shared state in Redis, against the peer in the same run: `limits`' Redis moving-window hit for one key, and
+patternlimit's check() in strict mode (every pattern key of the request, one round trip) and eventual mode (no
+round trip on the hot path), next to the in-memory check() on the same requests.
+
+Targets: strict at most 1.5x one `limits` Redis hit; eventual within 1.3x of the in-memory check().
+The server is started on a free port (or ``REDIS_URL``); run ``python benchmarks/report.py`` for the table.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from patternlimit import Limiter, Request
+from tests import traffic
+from tests.redis_servers import RedisServer
+
+NOW = traffic.START + 600.0
+SECRET = b"benchmark secret, 32 bytes long!"
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    server = RedisServer().start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def requests() -> list[Request]:
+    rng = random.Random(8)
+    texts = []
+    for _ in range(500):
+        text = traffic.campaign_prompt(rng)
+        while len(text) < 2048:
+            text += "\n" + traffic.organic_prompt(rng)
+        texts.append(text[:2048])
+    return [
+        Request(
+            account=f"account-{rng.randrange(5000)}",
+            ip=traffic.ip(rng),
+            text=texts[index % len(texts)],
+            route="/v1/messages",
+            account_created_at=traffic.START - rng.uniform(1, 900) * 86400,
+        )
+        for index in range(5000)
+    ]
+
+
+def run(benchmark, limiter: Limiter, requests: list[Request]) -> None:  # type: ignore[no-untyped-def]
+    for request in requests[:300]:
+        limiter.check(request, NOW)  # warm: compile, fill the sketches, connect
+    stream = itertools.cycle(requests)
+    try:
+        benchmark(lambda: limiter.check(next(stream), NOW))
+    finally:
+        limiter.close()
+
+
+def test_redis_peer_limits_moving_window_hit(benchmark, redis_url):
+    """One `limits` hit on Redis: one EVALSHA round trip for one key."""
+    storage = storage_from_string(redis_url)
+    limiter = MovingWindowRateLimiter(storage)
+    item = parse("100/minute")
+    accounts = itertools.cycle([f"account-{index}" for index in range(5000)])
+    benchmark(lambda: limiter.hit(item, next(accounts)))
+    storage.reset()
+
+
+def test_redis_check_strict(benchmark, redis_url, requests):
+    options = {"mode": "strict", "namespace": f"bench-{uuid.uuid4().hex[:8]}", "timeout": 1.0}
+    run(benchmark, Limiter(storage=redis_url, storage_options=options, secret=SECRET), requests)
+
+
+def test_redis_check_eventual(benchmark, redis_url, requests):
+    options = {"mode": "eventual", "namespace": f"bench-{uuid.uuid4().hex[:8]}", "timeout": 1.0}
+    run(benchmark, Limiter(storage=redis_url, storage_options=options, secret=SECRET), requests)
+
+
+def test_redis_check_in_memory_same_requests(benchmark, requests):
+    run(benchmark, Limiter(secret=SECRET), requests)
