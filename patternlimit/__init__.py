@@ -13,7 +13,9 @@ from patternlimit.keying import Keyring
 from patternlimit.policy.decision import Action, Decision, PatternRef
 from patternlimit.policy.loading import load_policy
 from patternlimit.policy.models import Policy
+from patternlimit.replication import StorageStatus
 from patternlimit.request import Request
+from patternlimit.storage.options import StorageOptions
 
 __version__ = "0.1.0"
 
@@ -29,6 +31,8 @@ __all__ = [
     "Request",
     "SketchMismatchError",
     "StorageError",
+    "StorageOptions",
+    "StorageStatus",
     "TopPattern",
     "__version__",
     "load_policy",

@@ -45,7 +45,7 @@ from patternlimit.sketches import CountMinSketch, HeavyHitters, SpreadSketch
 from patternlimit.sketches.seen import SeenFilter
 from patternlimit.storage.clocked import ClockedMemoryStorage
 from patternlimit.storage.journal import Batch, Journal
-from patternlimit.storage.options import parse_storage
+from patternlimit.storage.options import StorageOptions, parse_storage
 
 _Value = TypeVar("_Value")
 
@@ -111,7 +111,7 @@ class Limiter:
         policy: PolicySource = None,
         *,
         storage: object = "memory://",
-        storage_options: dict[str, Any] | None = None,
+        storage_options: dict[str, Any] | StorageOptions | None = None,
         secret: bytes | str | None = None,
         production: bool = False,
     ) -> None:

@@ -66,7 +66,7 @@ class StorageSpec:
     options: StorageOptions
 
 
-def parse_storage(storage: object, options: dict[str, Any] | None = None) -> StorageSpec:
+def parse_storage(storage: object, options: dict[str, Any] | StorageOptions | None = None) -> StorageSpec:
     """Parse a storage URI or client and its options; raises :class:`ConfigurationError` naming what is wrong."""
     query: dict[str, Any] = {}
     target: Any = storage
@@ -102,7 +102,8 @@ def parse_storage(storage: object, options: dict[str, Any] | None = None) -> Sto
             f"got {type(storage).__name__}"
         )
     try:
-        parsed = StorageOptions.model_validate({**query, **(options or {})})
+        given = options.model_dump(exclude_unset=True) if isinstance(options, StorageOptions) else (options or {})
+        parsed = StorageOptions.model_validate({**query, **given})
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
