@@ -17,7 +17,7 @@ from datasketch import MinHash
 
 from patternlimit import Keyring
 from patternlimit._kernels.reference import text as text_reference
-from patternlimit.fingerprint import TextFingerprinter, client_fingerprint, network_prefix
+from patternlimit.fingerprint import TextFingerprint, TextFingerprinter, client_fingerprint, network_prefix
 
 SECRET = b"benchmark secret, not for production"
 
@@ -83,6 +83,36 @@ def test_text_fingerprint(benchmark, fingerprinter, name):
         benchmark.extra_info["ns_per_byte_fingerprinted"] = round(
             benchmark.stats.stats.min * 1e9 / min(len(text.encode()), fingerprinter.max_bytes), 2
         )
+
+
+BATCH_TEXTS = 1000
+DISTINCT_PROSE = [prose(2048, seed=seed) for seed in range(BATCH_TEXTS)]
+"""A thousand different 2 KB prose prompts: what a limiter sees. Repeating one text lets the CPU learn the byte
+loop's branches and flatters it (see ``patternlimit._kernels.text``)."""
+
+
+def test_text_fingerprint_distinct_prose_2k(benchmark, fingerprinter):
+    """One call per text over a thousand different 2 KB prompts; the figure is per text."""
+
+    def one_by_one() -> list[TextFingerprint]:
+        return [fingerprinter.fingerprint(text) for text in DISTINCT_PROSE]
+
+    results = benchmark(one_by_one)
+    assert len(results) == BATCH_TEXTS
+    if benchmark.stats:
+        benchmark.extra_info["us_per_text_min"] = round(benchmark.stats.stats.min * 1e6 / BATCH_TEXTS, 3)
+        benchmark.extra_info["us_per_text_median"] = round(benchmark.stats.stats.median * 1e6 / BATCH_TEXTS, 3)
+
+
+@pytest.mark.parametrize("name", ["distinct_prose_2k", "coding_2k"])
+def test_text_fingerprint_many(benchmark, fingerprinter, name):
+    """``fingerprint_many`` over a thousand 2 KB prompts: one kernel call per 256 KiB; the figure is per text."""
+    texts = DISTINCT_PROSE if name == "distinct_prose_2k" else [PROMPTS["coding_2k"]] * BATCH_TEXTS
+    results = benchmark(fingerprinter.fingerprint_many, texts)
+    assert results[:3] == [fingerprinter.fingerprint(text) for text in texts[:3]]
+    if benchmark.stats:
+        benchmark.extra_info["us_per_text_min"] = round(benchmark.stats.stats.min * 1e6 / BATCH_TEXTS, 3)
+        benchmark.extra_info["us_per_text_median"] = round(benchmark.stats.stats.median * 1e6 / BATCH_TEXTS, 3)
 
 
 def test_text_fingerprint_bytes_input(benchmark, fingerprinter):

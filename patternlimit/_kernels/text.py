@@ -55,16 +55,32 @@ with ``shingles // 2`` (32 word steps).
 ``mix64((block_i | i << 58) ^ band_seed) >> 1`` (the index sits above the block, so equal blocks of different
 bands differ). With no shingle (fewer than two frame tokens), the SimHash and band keys are 0.
 
-Cost: one pass over the bytes; per word byte a table lookup and one multiply, per frame token two ``mix64`` and a
-carry-save add. Fenced and indented payload is skipped with one comparison per byte. Measured on this project's
-2-core EPYC: about 5 us for 2 KB of prose (386 frame tokens), 2.5 us for a 2 KB coding prompt, 3.2 ns per byte on
-64 KB of prose. The wrapper (:class:`patternlimit.fingerprint.TextFingerprinter`) caps the bytes at ``max_bytes``.
+**Word fast path** (same tokens, fewer branches): a word run's length is what a byte loop mispredicts, once per
+word, and on text it has not seen before (each request's prompt) that is most of the cost. So where 8 bytes are
+left, a run of ASCII letters is read 8 bytes at a time: bit tricks on the 64-bit word ("SWAR") mark its letters, the
+first non-letter ends the run, camelCase is one shift and mask, and FNV-1a runs over the run's bytes with no branch
+on its length (the last partial word's 7 steps are computed and the right one kept). Anything else at the run's end
+(a digit, ``_``, a non-ASCII byte, a connector followed by a word byte, a camelCase step, a run that may be
+``http``) hands the run back, from its first byte, to the byte loop, which states the rules. Fence and newline
+searches inside payload also step 8 bytes at a time.
+
+Cost: one pass over the bytes; per frame token two ``mix64`` and a carry-save add. Measured on this project's
+2-core EPYC, kernel alone (the ``min`` of repeated runs): 6.7 us for 2 KB of prose when each call sees a different
+text (9.0 us with a byte loop), 5.6 us when one text is repeated (5.1 us: a byte loop's branches are learnt on a
+repeated text), 1.1 us for a 2 KB coding prompt (1.9 us), 2.9 ns per byte on 64 KB of prose (4.0 ns).
+:func:`text_fingerprint_many` runs the same pass over many texts in one call. The wrapper
+(:class:`patternlimit.fingerprint.TextFingerprinter`) caps the bytes at ``max_bytes``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.core.typing.templates import Signature
+from numba.extending import intrinsic
 
 from patternlimit._kernels.hashing import mix64
 
@@ -161,6 +177,64 @@ BYTE_CLASS = _byte_classes()
 """``uint8[256]``: the class of each byte value (a constant folded into the compiled kernels)."""
 
 
+_HIGH_BITS = np.uint64(0x8080808080808080)
+_LOW_BITS = np.uint64(0x7F7F7F7F7F7F7F7F)
+_CASE_BITS = np.uint64(0x2020202020202020)
+_PLUS_LOWER_A = np.uint64(0x1F1F1F1F1F1F1F1F)
+_PLUS_PAST_LOWER_Z = np.uint64(0x0505050505050505)
+_HTTP = np.uint64(int.from_bytes(b"http", "little"))
+_LOW_32 = np.uint64(0xFFFFFFFF)
+_BYTE = np.uint64(0xFF)
+_U2 = np.uint64(2)
+_U3 = np.uint64(3)
+_U8 = np.uint64(8)
+_U56 = np.uint64(56)
+
+
+@intrinsic
+def _count_trailing_zeros(typingctx: object, value: types.Type) -> tuple[Signature, Callable[..., Any]]:
+    """LLVM's ``cttz`` on a ``uint64`` (one ``tzcnt`` instruction); numba has no public spelling of it."""
+
+    def codegen(context: Any, builder: Any, signature: Signature, args: list[Any]) -> Any:
+        return builder.cttz(args[0], context.get_constant(types.boolean, False))
+
+    return types.uint64(types.uint64), codegen
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _trailing_zeros(value: np.uint64) -> np.uint64:  # pragma: no cover - compiled
+    """The number of zero bits below the lowest set bit of ``value`` (64 for 0)."""
+    return _count_trailing_zeros(value)  # type: ignore[call-arg]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _load64(data: bytes, pos: int) -> np.uint64:  # pragma: no cover - compiled
+    value = _ZERO
+    for offset in range(8):
+        value |= np.uint64(data[np.uintp(pos + offset)]) << np.uint64(8 * offset)
+    return value
+
+
+_EVERY_BYTE = np.uint64(0x0101010101010101)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _find_byte(data: bytes, pos: int, size: int, value: int) -> int:  # pragma: no cover - compiled
+    """The index of the first byte equal to ``value`` at or after ``pos``, or ``size``; 8 bytes a step."""
+    pattern = _EVERY_BYTE * np.uint64(value)
+    while pos + 8 <= size:
+        difference = _load64(data, pos) ^ pattern
+        # A byte of ``difference`` is zero exactly when its high bit is clear both in it and in it plus 0x7F
+        # (taken over its low seven bits, so no carry crosses into the next byte).
+        equal = ~(((difference & _LOW_BITS) + _LOW_BITS) | difference) & _HIGH_BITS
+        if equal != _ZERO:
+            return pos + int(_trailing_zeros(equal) >> _U3)
+        pos += 8
+    while pos < size and data[pos] != value:
+        pos += 1
+    return pos
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _fence_at(data: bytes, pos: int, size: int) -> bool:  # pragma: no cover - compiled
     return pos + 2 < size and data[pos] == BACKTICK and data[pos + 1] == BACKTICK and data[pos + 2] == BACKTICK
@@ -172,14 +246,16 @@ def _fence_end(data: bytes, pos: int, size: int) -> int:  # pragma: no cover - c
     pos += 3
     while pos < size and data[pos] == BACKTICK:
         pos += 1
-    while pos + 2 < size:
-        if data[pos] == BACKTICK and data[pos + 1] == BACKTICK and data[pos + 2] == BACKTICK:
+    while True:
+        pos = _find_byte(data, pos, size, BACKTICK)
+        if pos + 2 >= size:
+            return size
+        if data[pos + 1] == BACKTICK and data[pos + 2] == BACKTICK:
             pos += 3
             while pos < size and data[pos] == BACKTICK:
                 pos += 1
             return pos
         pos += 1
-    return size
 
 
 @njit(cache=True, nogil=True)
@@ -295,7 +371,29 @@ def text_fingerprint(data: bytes, seeds: np.ndarray, out: np.ndarray, scratch: n
     unspecified.
     Mutates ``out`` and ``scratch`` only; never raises, allocates nothing.
     """
-    size = len(data)
+    _fingerprint_span(data, 0, len(data), seeds, out, scratch)
+
+
+@njit(cache=True, nogil=True)
+def text_fingerprint_many(
+    data: bytes, offsets: np.ndarray, seeds: np.ndarray, out: np.ndarray, scratch: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """Fingerprint many texts concatenated in ``data``: text ``i`` is ``data[offsets[i]:offsets[i + 1]]``.
+
+    ``offsets int64[texts + 1]`` ascending from 0 to ``len(data)``; ``out uint64[texts, 6 + bands]`` receives row
+    ``i`` exactly as :func:`text_fingerprint` fills ``out`` for text ``i`` alone (a text never sees its
+    neighbours' bytes); ``seeds`` and ``scratch`` as there. One call for a whole batch: the dispatch from Python
+    (about 0.4 us) is paid once. Mutates ``out`` and ``scratch`` only; never raises, allocates nothing.
+    """
+    for index in range(out.shape[0]):
+        _fingerprint_span(data, offsets[index], offsets[index + 1], seeds, out[index], scratch)
+
+
+@njit(cache=True, nogil=True)
+def _fingerprint_span(
+    data: bytes, first: int, size: int, seeds: np.ndarray, out: np.ndarray, scratch: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """:func:`text_fingerprint` of ``data[first:size]``: no byte outside that span is read."""
     edge_tokens = scratch.shape[0] - PLANES
     token_seed = seeds[SEED_TOKEN]
     shingle_seed = seeds[SEED_SHINGLE]
@@ -315,7 +413,7 @@ def text_fingerprint(data: bytes, seeds: np.ndarray, out: np.ndarray, scratch: n
     low1 = _ZERO
     low2 = _ZERO
     pending = 0
-    pos = 0
+    pos = first
     line_start = True
     while pos < size:
         if not line_start and BYTE_CLASS[data[pos]] == CLASS_SPACE:
@@ -345,8 +443,7 @@ def text_fingerprint(data: bytes, seeds: np.ndarray, out: np.ndarray, scratch: n
                     if not in_code:
                         code_runs += 1
                         in_code = True
-                    while pos < size and data[pos] != NEWLINE:
-                        pos += 1
+                    pos = _find_byte(data, pos, size, NEWLINE)
             continue
 
         value = data[pos]
@@ -363,7 +460,7 @@ def text_fingerprint(data: bytes, seeds: np.ndarray, out: np.ndarray, scratch: n
                 pos = _fence_end(data, pos, size)
                 continue
             if value in (DOUBLE_QUOTE, SINGLE_QUOTE, BACKTICK) and (
-                pos == 0 or BYTE_CLASS[data[pos - 1]] < CLASS_LOWER
+                pos == first or BYTE_CLASS[data[pos - 1]] < CLASS_LOWER
             ):
                 closing = _closing_quote(data, pos, size)
                 if closing >= 0:
@@ -373,6 +470,56 @@ def text_fingerprint(data: bytes, seeds: np.ndarray, out: np.ndarray, scratch: n
                 pos += 1
                 continue
         else:
+            if pos + 8 <= size:
+                # Fast path for a run of ASCII letters ended by a byte that ends it for sure: 8 bytes at a time.
+                word_start = pos
+                carry_lower = _ZERO
+                word = _load64(data, pos)
+                if ((word | _CASE_BITS) & _LOW_32) != _HTTP:
+                    while True:
+                        folded = word | _CASE_BITS
+                        seven = folded & _LOW_BITS
+                        letters = (seven + _PLUS_LOWER_A) & ~(seven + _PLUS_PAST_LOWER_Z) & ~word & _HIGH_BITS
+                        stop = ~letters & _HIGH_BITS
+                        lower_bits = word & _CASE_BITS
+                        camel = ((lower_bits << _U8) | carry_lower) & ~word & (letters >> _U2)
+                        if stop == _ZERO:
+                            if camel != _ZERO:
+                                break
+                            for offset in range(8):
+                                fnv = (fnv ^ ((folded >> np.uint64(8 * offset)) & _BYTE)) * FNV_PRIME
+                            carry_lower = lower_bits >> _U56
+                            pos += 8
+                            if pos + 8 > size:
+                                break
+                            word = _load64(data, pos)
+                            continue
+                        zeros = _trailing_zeros(stop)
+                        length = int(zeros >> _U3)
+                        if camel & ((_ONE << zeros) - _ONE) != _ZERO or (length == 0 and pos == word_start):
+                            break
+                        end = pos + length
+                        terminator = (word >> (zeros - np.uint64(7))) & _BYTE
+                        if BYTE_CLASS[terminator] >= CLASS_LOWER:
+                            break
+                        if (
+                            terminator in (DOT, SINGLE_QUOTE, SLASH, BACKSLASH, AT_SIGN)
+                            and end + 1 < size
+                            and BYTE_CLASS[data[end + 1]] >= CLASS_LOWER
+                        ):
+                            break  # a connector that joins the run to more of it
+                        chained = fnv
+                        for offset in range(7):
+                            chained = (chained ^ ((folded >> np.uint64(8 * offset)) & _BYTE)) * FNV_PRIME
+                            if offset < length:
+                                fnv = chained
+                        pos = end + 1 if terminator == SPACE else end
+                        kind = KIND_WORD
+                        break
+                if kind == KIND_NONE:
+                    pos = word_start
+                    fnv = FNV_OFFSET
+        if kind == KIND_NONE and byte_class >= CLASS_LOWER:
             url_end = _url_end(data, pos, size) if (value | CASE_BIT) == LOWER_H else -1
             if url_end >= 0:
                 kind = KIND_URL

@@ -427,6 +427,42 @@ def test_any_content_gives_consistent_keys(fingerprinter, text):
     assert (label in ("", "{code}")) == (result.frame_tokens == 0)
 
 
+TEXT_INPUTS = (
+    st.text(st.characters(codec=None), max_size=300)
+    | st.binary(max_size=300)
+    | st.binary(max_size=300).map(bytearray)
+    | st.binary(max_size=300).map(memoryview)
+    | st.sampled_from(["", b"", "\udc80 lone", b"\xff\xfe\x00 invalid", "```only code```", "Write a Python function."])
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(TEXT_INPUTS, max_size=12))
+def test_fingerprint_many_equals_fingerprint_one_by_one(fingerprinter, texts):
+    """Random text (lone surrogates included), invalid UTF-8, every input type, empty strings: the same keys."""
+    assert fingerprinter.fingerprint_many(texts) == [fingerprinter.fingerprint(text) for text in texts]
+
+
+def test_fingerprint_many_on_huge_texts_and_across_chunks(fingerprinter):
+    """Texts past ``max_bytes`` are sampled as alone; a batch larger than one kernel call's chunk keeps its order."""
+    rng = random.Random(13)
+    huge = " ".join(word(rng) for _ in range(200_000))
+    wide = "日本語 " * 30_000  # fewer characters than max_bytes, more bytes
+    prompts = [prompt for _, prompt in corpus(600, 14)]
+    texts = [huge, "", wide, *prompts, huge.encode(), bytearray(wide.encode()), "", huge[:70_000]]
+    results = fingerprinter.fingerprint_many(iter(texts))  # any iterable, consumed once
+    assert results == [fingerprinter.fingerprint(text) for text in texts]
+    assert results[0] == results[-4] and results[2] == results[-3] and results[1] == results[-2]
+    assert fingerprinter.fingerprint_many([]) == []
+    small = TextFingerprinter(Keyring(SECRET), max_bytes=64, edge_tokens=2, bands=8)
+    assert small.fingerprint_many(texts) == [small.fingerprint(text) for text in texts]
+
+
+def test_fingerprint_many_names_the_element_that_is_not_text(fingerprinter):
+    with pytest.raises(TypeError, match=r"texts\[2\]: text must be str, bytes, bytearray or memoryview, got int"):
+        fingerprinter.fingerprint_many(["fine", b"also fine", 3, "never reached"])
+
+
 def test_bytearray_and_memoryview_equal_bytes(fingerprinter):
     data = b"Write a function that adds 2 and 3. Return only code."
     expected = fingerprinter.fingerprint(data)

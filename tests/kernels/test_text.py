@@ -81,6 +81,59 @@ def test_kernel_matches_reference_on_arbitrary_bytes(data, config, seed):
     assert run(kernels, data, edge_tokens, bands, seeds) == run(reference, data, edge_tokens, bands, seeds)
 
 
+RUN_ENDS = [b" ", b"  ", b"\n", b".", b". ", b",", b"'", b"' ", b"/", b"\\", b"@",
+            b"-", b"1", b"_", b"\xc3\xa9", b"\t", b"`", b'"', b"://", b""]  # fmt: skip
+
+
+@st.composite
+def letter_runs(draw: st.DrawFn) -> bytes:
+    """Runs of ASCII letters of every length around the kernel's 8-byte steps (camelCase and capitals included),
+    ended by every kind of byte that can end or continue a run: the cases where its word fast path must hand over
+    to the byte loop."""
+    pieces = []
+    for _ in range(draw(st.integers(0, 12))):
+        length = draw(st.integers(1, 26))
+        pieces.append(bytes(draw(st.lists(st.sampled_from(b"abcxyzABCXYZ"), min_size=length, max_size=length))))
+        pieces.append(draw(st.sampled_from(RUN_ENDS)))
+    return draw(st.sampled_from([b"", b"http", b"x"])) + b"".join(pieces)
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=letter_runs(), config=CONFIG)
+def test_kernel_matches_reference_on_letter_runs(data, config):
+    edge_tokens, bands = config
+    assert run(kernels, data, edge_tokens, bands) == run(reference, data, edge_tokens, bands)
+
+
+def run_many(module: object, texts: list[bytes], edge_tokens: int = 8, bands: int = 4) -> list[list[int]]:
+    """``out`` rows of one batch call over ``texts`` (joined, with offsets), as Python ints."""
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(text) for text in texts])
+    out = np.full((len(texts), kernels.OUT_BANDS + bands), 0xDEAD, dtype=np.uint64)
+    scratch = np.full(kernels.PLANES + edge_tokens, 0xBEEF, dtype=np.uint64)
+    module.text_fingerprint_many(b"".join(texts), offsets, SEEDS, out, scratch)  # type: ignore[attr-defined]
+    return out.tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts=st.lists(prompt_bytes() | letter_runs() | st.binary(max_size=40), max_size=8), config=CONFIG)
+def test_batch_kernel_equals_one_call_per_text(texts, config):
+    """Each row is what the single-text kernel gives that text alone: no state and no byte crosses a boundary
+    (a quote, fence, URL or word at the end of one text never reaches into the next)."""
+    edge_tokens, bands = config
+    expected = [run(kernels, text, edge_tokens, bands) for text in texts]
+    assert run_many(kernels, texts, edge_tokens, bands) == expected
+    assert run_many(reference, texts, edge_tokens, bands) == expected
+
+
+def test_batch_kernel_keeps_texts_apart():
+    texts = [b"an 'open quote", b"closed' here", b"```", b"fenced code\n```", b"", b"http", b"://x.y", b"abcdefgh"]
+    rows = run_many(kernels, texts)
+    assert rows == [run(kernels, text) for text in texts]
+    assert rows[4] == run(kernels, b"") and rows[4][: kernels.OUT_BANDS] == [0] * kernels.OUT_BANDS
+    assert run_many(kernels, []) == []
+
+
 @pytest.mark.parametrize("data", PROMPTS, ids=range(len(PROMPTS)))
 @pytest.mark.parametrize(("edge_tokens", "bands"), [(1, 1), (8, 4), (3, 8), (64, 2)])
 def test_kernel_matches_reference_on_handwritten_prompts(data, edge_tokens, bands):
@@ -187,12 +240,15 @@ def test_kernel_reads_only_inside_its_input_under_boundscheck(tmp_path):
         from patternlimit._kernels import text as kernels
         rng = random.Random(11)
         alphabet = [b"`", b"```", b"'", b'"', b"\\\\", b"h", b"http://", b"https://", b"a", b"1", b".", b",",
-                    b"'", b"/", b" ", b"    ", b"\\t", b"\\n", b"\\xff", b"_", b"A"]
+                    b"abcdefg", b"XyZ", b"aB", b"'", b"/", b" ", b"    ", b"\\t", b"\\n", b"\\xff", b"_", b"A"]
         seeds = np.arange(4, dtype=np.uint64)
         for trial in range(3000):
             data = b"".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
             for edge in (1, 3):
                 kernels.text_fingerprint(data, seeds, np.zeros(6, np.uint64), np.zeros(32 + edge, np.uint64))
+            cut = rng.randrange(0, len(data) + 1)
+            offsets = np.array([0, cut, len(data)], dtype=np.int64)
+            kernels.text_fingerprint_many(data, offsets, seeds, np.zeros((2, 7), np.uint64), np.zeros(33, np.uint64))
         print("ok")
         """
     )

@@ -292,3 +292,11 @@ def text_fingerprint(data: bytes, seeds: np.ndarray, out: np.ndarray, scratch: n
     out[OUT_FRAME_TOKENS] = count
     out[OUT_CODE_RUNS] = code_runs
     out[OUT_BANDS:] = keys
+
+
+def text_fingerprint_many(
+    data: bytes, offsets: np.ndarray, seeds: np.ndarray, out: np.ndarray, scratch: np.ndarray
+) -> None:
+    """Row ``i`` of ``out`` is :func:`text_fingerprint` of ``data[offsets[i]:offsets[i + 1]]`` alone."""
+    for index in range(out.shape[0]):
+        text_fingerprint(data[int(offsets[index]) : int(offsets[index + 1])], seeds, out[index], scratch)
