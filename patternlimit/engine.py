@@ -35,6 +35,7 @@ from patternlimit.context import AccountBook, AccountRecord, Standing, standing_
 from patternlimit.errors import StorageError
 from patternlimit.escalation import Escalation, Flag, Taint
 from patternlimit.fingerprint import TextFingerprinter, network_prefix
+from patternlimit.fingerprint.text import TextFingerprint
 from patternlimit.keying import Keyring, keyed_hash
 from patternlimit.policy.compile import CompiledLimitRule, CompiledPatternRule, compile_policy
 from patternlimit.policy.decision import ALLOW, Action, Decision, PatternRef
@@ -210,7 +211,17 @@ class Limiter:
     def check_many(self, requests: Sequence[Request], now: float | Sequence[float] | None = None) -> list[Decision]:
         """:meth:`check` for each request in order, with the same answers; ``now`` is one time or one per request."""
         times = _times(now, len(requests))
-        facts = [self._facts(request, moment) for request, moment in zip(requests, times, strict=True)]
+        texts: list[TextFingerprint | None] = [None] * len(requests)
+        if self._compiled.needs_text:
+            # one kernel call per 256 KiB of text instead of one per request
+            wanted = [index for index, request in enumerate(requests) if isinstance(request, Request) and request.text]
+            for index, fingerprint in zip(
+                wanted, self._text.fingerprint_many(requests[index].text for index in wanted), strict=True
+            ):
+                texts[index] = fingerprint
+        facts = [
+            self._facts(request, moment, text) for request, moment, text in zip(requests, times, texts, strict=True)
+        ]
         if self._replicator is not None:
             return self._replicator.check(facts)
         with self._lock:
@@ -264,7 +275,7 @@ class Limiter:
 
     # -- request facts (no shared state) -----------------------------------------------------------------------
 
-    def _facts(self, request: Request, now: float) -> _Facts:
+    def _facts(self, request: Request, now: float, text: TextFingerprint | None = None) -> _Facts:
         if not isinstance(request, Request):
             raise TypeError(f"check() takes a patternlimit.Request, got {type(request).__name__}")
         if not (isinstance(now, int | float) and 0.0 <= now < 1e12):
@@ -284,7 +295,7 @@ class Limiter:
         content = 0
         single: dict[str, list[int]] = {}
         if self._compiled.needs_text and request.text:
-            fingerprint = self._text.fingerprint(request.text)
+            fingerprint = text or self._text.fingerprint(request.text)
             content = fingerprint.content
             # The template kind carries the whole-frame template key and, for long frames, the opening and closing
             # keys: a template whose filler sits near one end is still caught by its other end.
