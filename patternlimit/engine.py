@@ -20,10 +20,10 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import xxhash
@@ -44,6 +44,7 @@ from patternlimit.sketches.seen import SeenFilter
 from patternlimit.storage.clocked import ClockedMemoryStorage
 
 _Value = TypeVar("_Value")
+_Handler = TypeVar("_Handler", bound=Callable[..., Any])
 
 MAX_KEYS = 64
 """Pattern keys per request at most (composites of two multi-key kinds are truncated here)."""
@@ -195,6 +196,15 @@ class Limiter:
         facts = [self._facts(request, moment) for request, moment in zip(requests, times, strict=True)]
         with self._lock:
             return [self._decide(fact) for fact in facts]
+
+    def limit(self, **options: Any) -> Callable[[_Handler], _Handler]:
+        """A decorator that checks each call of a sync or async handler and raises
+        :class:`~patternlimit.errors.RateLimitExceeded` on a throttle or block. ``options`` are those of
+        :func:`patternlimit.integrations.decorators.limit` (``request=``, ``exempt=``, ``route=``); see
+        docs/integrations/."""
+        from patternlimit.integrations.decorators import limit  # lazy: the engine never imports web code on load
+
+        return limit(self, **options)
 
     def top_patterns(self, n: int = 20, now: float | None = None) -> list[TopPattern]:
         """The ``n`` pattern keys with the most hits in the window, with spread and young spread, heaviest first."""
