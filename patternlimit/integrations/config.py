@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -56,13 +56,13 @@ class WebConfig:
 
     max_body_bytes: int = 64 * 1024
     reject_oversized: bool = False
-    json_fields: tuple[str, ...] = ()
+    json_fields: Sequence[str] = ()
     account: AccountHook | None = None
     account_key: bytes | None = None
     account_context: ContextHook | None = None
     context_cache_size: int = 10_000
     context_ttl: float = 300.0
-    trusted_proxies: tuple[str, ...] = ()
+    trusted_proxies: Sequence[str] = ()
     forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
     client_header: str | None = None
     block_status: int = 403

@@ -27,7 +27,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -289,7 +289,7 @@ def _strings(node: object, found: list[str], depth: int = 0) -> None:
             _strings(item, found, depth + 1)
 
 
-def body_text(body: bytes, complete: bool, json_fields: tuple[str, ...]) -> str | bytes:
+def body_text(body: bytes, complete: bool, json_fields: Sequence[str]) -> str | bytes:
     """The text to fingerprint: the selected JSON strings joined by newlines, when ``json_fields`` is set and the
     body is complete, valid JSON that has them; otherwise the raw body bytes (malformed or truncated JSON, form
     posts, non-UTF-8 bytes all fall back here, so a client cannot dodge the text patterns with a broken body)."""
