@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from patternlimit.errors import ConfigurationError
-from patternlimit.integrations.facts import parse_json_path
+from patternlimit.integrations.facts import parse_json_path, trust_checker
 
 if TYPE_CHECKING:
     from patternlimit.integrations.facts import AccountContext, RequestInfo
@@ -73,6 +73,7 @@ class WebConfig:
     problem_base: str = PROBLEM_BASE
     networks: tuple[Network, ...] = field(init=False, repr=False, compare=False)
     digest_key: bytes = field(init=False, repr=False, compare=False)
+    trusted: Callable[[str], bool] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.max_body_bytes, bool) or not isinstance(self.max_body_bytes, int):
@@ -101,6 +102,7 @@ class WebConfig:
                 ) from exc
         object.__setattr__(self, "trusted_proxies", tuple(self.trusted_proxies))
         object.__setattr__(self, "networks", tuple(networks))
+        object.__setattr__(self, "trusted", trust_checker(self.networks))
         if self.forwarded_header not in ("x-forwarded-for", "forwarded"):
             raise ConfigurationError(
                 f"forwarded_header must be 'x-forwarded-for' or 'forwarded', not {self.forwarded_header!r}"

@@ -27,7 +27,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -156,8 +156,9 @@ def default_account(info: RequestInfo, key: bytes) -> str | None:
 # -- the client address ------------------------------------------------------------------------------------------
 
 
-def client_ip(info: RequestInfo, networks: tuple[Network, ...], header: str) -> str:
-    """The client's address: the socket peer, or, when the peer is a trusted proxy, the first address in
+def client_ip(info: RequestInfo, trusted: Callable[[str], bool], header: str) -> str:
+    """The client's address: the socket peer, or, when ``trusted(peer)`` (see :func:`trust_checker`), the first
+    address in
     ``header`` (``x-forwarded-for`` or ``forwarded``), read right to left, that is not itself a trusted proxy.
 
     Why right to left: each proxy *appends* the address it received the request from, so the rightmost entries
@@ -167,7 +168,7 @@ def client_ip(info: RequestInfo, networks: tuple[Network, ...], header: str) -> 
     headers it sends. An unparseable entry stops the walk at the last trusted hop.
     """
     peer = info.peer
-    if not networks or not _trusted(peer, networks):
+    if not trusted(peer):
         return peer
     values = info.header_values(header)
     if not values:
@@ -179,19 +180,31 @@ def client_ip(info: RequestInfo, networks: tuple[Network, ...], header: str) -> 
         if parsed is None:
             return address
         address = parsed
-        if not _trusted(parsed, networks):
+        if not trusted(parsed):
             return parsed
     return address
 
 
-def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return any(ip.version == network.version and ip in network for network in networks)
+def trust_checker(networks: tuple[Network, ...]) -> Callable[[str], bool]:
+    """``address -> bool``: whether an address is in ``networks`` (IPv4-mapped IPv6 addresses match IPv4 CIDRs).
+
+    Cached per checker: parsing an address and testing it against CIDRs costs several microseconds, and a few
+    proxies and busy clients make most requests; invented addresses only evict each other from the bounded cache.
+    """
+
+    @functools.lru_cache(maxsize=4096)
+    def trusted(address: str) -> bool:
+        if not networks:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return any(ip.version == network.version and ip in network for network in networks)
+
+    return trusted
 
 
 def _forwarded_for(values: list[str]) -> list[str]:
@@ -207,6 +220,7 @@ def _forwarded_for(values: list[str]) -> list[str]:
     return nodes
 
 
+@functools.lru_cache(maxsize=4096)
 def _address(entry: str) -> str | None:
     """An IP address from one forwarding entry (``1.2.3.4``, ``1.2.3.4:80``, ``[2001:db8::1]:80``, ``::1``)."""
     text = entry.strip().strip('"')
@@ -318,11 +332,10 @@ def build_request(
     complete: bool,
 ) -> Request:
     """The :class:`patternlimit.Request` for ``info`` and the body prefix read for it."""
-    networks = config.networks
-    peer_trusted = bool(networks) and _trusted(info.peer, networks)
+    peer_trusted = bool(config.networks) and config.trusted(info.peer)
     return Request(
         account=account,
-        ip=client_ip(info, networks, config.forwarded_header) if peer_trusted else info.peer,
+        ip=client_ip(info, config.trusted, config.forwarded_header) if peer_trusted else info.peer,
         text=body_text(body[: config.max_body_bytes], complete, config.json_fields),
         route=config.route(info) if config.route is not None else info.path,
         client=client_of(info, config.client_header, peer_trusted),

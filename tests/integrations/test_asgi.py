@@ -42,6 +42,7 @@ def make_app(limiter=None, app=support.asgi_echo, **options):  # type: ignore[no
     limiter = limiter or Limiter(secret=support.SECRET)
     options.setdefault("account_context", support.account_context)
     options.setdefault("json_fields", ("messages[*].content",))
+    options.setdefault("account_key", b"a fixed account key for the tests")
     return PatternLimitMiddleware(app, limiter=limiter, **options)
 
 

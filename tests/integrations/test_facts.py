@@ -22,7 +22,7 @@ from patternlimit.integrations.facts import (
 
 
 def networks(*cidrs: str):  # type: ignore[no-untyped-def]
-    return WebConfig(trusted_proxies=cidrs).networks
+    return WebConfig(trusted_proxies=cidrs).trusted
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from tests.integrations.test_asgi import PROBLEM, Spy
 def make_app(limiter=None, app=support.wsgi_echo, **options):  # type: ignore[no-untyped-def]
     options.setdefault("account_context", support.account_context)
     options.setdefault("json_fields", ("messages[*].content",))
+    options.setdefault("account_key", b"a fixed account key for the tests")
     return PatternLimitWSGIMiddleware(app, limiter=limiter or Limiter(secret=support.SECRET), **options)
 
 
