@@ -149,8 +149,21 @@ def default_account(info: RequestInfo, key: bytes) -> str | None:
         credential = credential.strip() if credential else None
     if not credential:
         return None
+    # Cached: API keys repeat request after request (only short ones, so the cache stays under ~2 MiB whatever
+    # clients send; it holds credentials in this process's memory only, as the server's own request objects do).
+    return _cached_digest(credential, key) if len(credential) <= _CACHED_CHARS else _digest(credential, key)
+
+
+_CACHED_CHARS = 256
+"""Longest attacker-controlled string (credential, forwarding header) kept in a cache of 4096 entries."""
+
+
+def _digest(credential: str, key: bytes) -> str:
     digest = hashlib.blake2b(credential.encode("latin-1"), key=key, digest_size=12, person=b"pl-account")
     return "key:" + digest.hexdigest()
+
+
+_cached_digest = functools.lru_cache(maxsize=4096)(_digest)
 
 
 # -- the client address ------------------------------------------------------------------------------------------
@@ -173,7 +186,13 @@ def client_ip(info: RequestInfo, trusted: Callable[[str], bool], header: str) ->
     values = info.header_values(header)
     if not values:
         return peer
-    entries = _forwarded_for(values) if header == "forwarded" else ",".join(values).split(",")
+    value = values[0] if len(values) == 1 else ",".join(values)
+    # Cached: behind a proxy, one client's header is the same request after request; parsing it costs microseconds.
+    return (_cached_walk if len(value) <= _CACHED_CHARS else _walk)(peer, value, trusted, header)
+
+
+def _walk(peer: str, value: str, trusted: Callable[[str], bool], header: str) -> str:
+    entries = _forwarded_for([value]) if header == "forwarded" else value.split(",")
     address = peer
     for entry in reversed(entries):
         parsed = _address(entry)
@@ -183,6 +202,9 @@ def client_ip(info: RequestInfo, trusted: Callable[[str], bool], header: str) ->
         if not trusted(parsed):
             return parsed
     return address
+
+
+_cached_walk = functools.lru_cache(maxsize=4096)(_walk)
 
 
 def trust_checker(networks: tuple[Network, ...]) -> Callable[[str], bool]:
@@ -220,7 +242,6 @@ def _forwarded_for(values: list[str]) -> list[str]:
     return nodes
 
 
-@functools.lru_cache(maxsize=4096)
 def _address(entry: str) -> str | None:
     """An IP address from one forwarding entry (``1.2.3.4``, ``1.2.3.4:80``, ``[2001:db8::1]:80``, ``::1``)."""
     text = entry.strip().strip('"')

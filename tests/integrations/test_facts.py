@@ -122,3 +122,13 @@ def test_rejection_rounds_retry_after_up_and_only_exposes_the_reason_when_asked(
     assert status == 403 and "retry-after" not in dict(headers)
     assert json.loads(body)["type"].endswith("/abnormal-usage-detected")
     assert dict(headers)["ratelimit"] == '"pattern";r=0'
+
+
+def test_long_forwarding_headers_and_credentials_are_handled_without_the_caches():
+    claims = ", ".join(f"6.6.{index // 250}.{index % 250}" for index in range(100))  # ~1,200 characters
+    info = RequestInfo("GET", "/", (("x-forwarded-for", claims + ", 1.1.1.1"),), "10.0.0.1")
+    assert client_ip(info, networks("10.0.0.0/8"), "x-forwarded-for") == "1.1.1.1"
+    long_key = "sk-" + "x" * 1000
+    first = default_account(RequestInfo("GET", "/", (("x-api-key", long_key),)), b"k" * 32)
+    again = default_account(RequestInfo("GET", "/", (("authorization", f"Bearer {long_key}"),)), b"k" * 32)
+    assert first == again and first is not None and len(first) == 28
