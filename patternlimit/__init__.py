@@ -8,7 +8,13 @@ numba-compiled sketches, weighs account context, and decides per request. See ``
 from __future__ import annotations
 
 from patternlimit.engine import Limiter, TopPattern
-from patternlimit.errors import ConfigurationError, PatternLimitError, SketchMismatchError, StorageError
+from patternlimit.errors import (
+    ConfigurationError,
+    PatternLimitError,
+    RateLimitExceeded,
+    SketchMismatchError,
+    StorageError,
+)
 from patternlimit.keying import Keyring
 from patternlimit.policy.decision import Action, Decision, PatternRef
 from patternlimit.policy.loading import load_policy
@@ -28,6 +34,7 @@ __all__ = [
     "PatternLimitError",
     "PatternRef",
     "Policy",
+    "RateLimitExceeded",
     "Request",
     "SketchMismatchError",
     "StorageError",

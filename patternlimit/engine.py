@@ -21,7 +21,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
@@ -49,6 +49,7 @@ from patternlimit.storage.journal import Batch, Journal
 from patternlimit.storage.options import StorageOptions, parse_storage
 
 _Value = TypeVar("_Value")
+_Handler = TypeVar("_Handler", bound=Callable[..., Any])
 
 MAX_KEYS = 64
 """Pattern keys per request at most (composites of two multi-key kinds are truncated here)."""
@@ -253,6 +254,15 @@ class Limiter:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def limit(self, **options: Any) -> Callable[[_Handler], _Handler]:
+        """A decorator that checks each call of a sync or async handler and raises
+        :class:`~patternlimit.errors.RateLimitExceeded` on a throttle or block. ``options`` are those of
+        :func:`patternlimit.integrations.decorators.limit` (``request=``, ``exempt=``, ``route=``); see
+        docs/integrations/."""
+        from patternlimit.integrations.decorators import limit  # lazy: the engine never imports web code on load
+
+        return limit(self, **options)
 
     def top_patterns(self, n: int = 20, now: float | None = None) -> list[TopPattern]:
         """The ``n`` pattern keys with the most hits in the window, with spread and young spread, heaviest first."""

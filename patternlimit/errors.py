@@ -6,11 +6,17 @@ Every error the library raises on purpose derives from :class:`PatternLimitError
       ConfigurationError    bad policy, URI, secret or sketch parameter; wraps the cause (raise ... from exc)
       StorageError          backend failure; keeps the driver exception as __cause__
       SketchMismatchError   merging or loading sketches of different shape or seed
+      RateLimitExceeded     raised only by the ``limit`` decorator on a throttle or block; carries ``.decision``
 
 A throttle is a decision, not an exception. Messages name the field or value at fault and what would be valid.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from patternlimit.policy.decision import Decision
 
 
 class PatternLimitError(Exception):
@@ -30,3 +36,15 @@ class StorageError(PatternLimitError):
 
 class SketchMismatchError(PatternLimitError, ValueError):
     """Two sketches cannot be combined: their shapes, windows or seeds differ."""
+
+
+class RateLimitExceeded(PatternLimitError):  # noqa: N818 - the name the design card and peers use
+    """A handler wrapped by ``limiter.limit(...)`` was throttled or blocked; ``decision`` says why.
+
+    Raised only by the decorator (the middlewares answer 429/403 themselves). Map it to a response with
+    :func:`patternlimit.integrations.responses.rejection`, or let the ASGI/WSGI middleware do it.
+    """
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(f"request {decision.action.value} by rule {decision.rule!r}")
+        self.decision = decision

@@ -1,0 +1,185 @@
+"""The decision flow every web integration shares: facts -> limiter -> a response to send, or None to serve.
+
+Two rules hold everywhere:
+
+- **Fail open on limiter errors.** A :class:`~patternlimit.errors.PatternLimitError` from ``check``/``acheck``
+  (e.g. a :class:`~patternlimit.errors.StorageError` when Redis is down) is logged and the request is served: a
+  rate limiter must not turn its own outage into the app's (Flask-Limiter's Redis outages became 500s). A
+  failing ``account_context`` hook is logged too, and the request is checked without context (age unknown).
+- **Log mode never changes the response.** ``Action.LOG`` is logged at INFO and served.
+
+Throttles and blocks are logged at WARNING on the ``patternlimit.integrations`` logger with the full reason,
+which the client sees only with ``expose_reason``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import limits
+
+from patternlimit.errors import ConfigurationError, PatternLimitError
+from patternlimit.integrations.config import WebConfig
+from patternlimit.integrations.facts import (
+    MISSING,
+    AccountContext,
+    ContextCache,
+    RequestInfo,
+    account_of,
+    build_request,
+)
+from patternlimit.integrations.responses import Rejection, rejection
+from patternlimit.policy.decision import Action, Decision
+from patternlimit.request import Request
+
+if TYPE_CHECKING:
+    from patternlimit.engine import Limiter
+
+logger = logging.getLogger("patternlimit.integrations")
+
+
+def make_config(config: WebConfig | None, options: Mapping[str, Any]) -> WebConfig:
+    """``config`` or a :class:`WebConfig` built from keyword options (not both)."""
+    if config is not None:
+        if options:
+            raise ConfigurationError(f"pass either config= or options, not both (got {sorted(options)})")
+        if not isinstance(config, WebConfig):
+            raise ConfigurationError(f"config must be a WebConfig, not {type(config).__name__}")
+        return config
+    try:
+        return WebConfig(**options)
+    except TypeError as exc:
+        raise ConfigurationError(f"unknown web option: {exc}; see WebConfig for the valid ones") from exc
+
+
+class Guard:
+    """A limiter and a :class:`WebConfig`: decides one request from its :class:`RequestInfo` and body prefix."""
+
+    def __init__(self, limiter: Limiter, config: WebConfig) -> None:
+        self.limiter = limiter
+        self.config = config
+        self.contexts = ContextCache(config.context_cache_size, config.context_ttl)
+        self.windows = {
+            rule.name: float(limits.parse(rule.limit).get_expiry())
+            for rule in limiter.policy.rules
+            if rule.type == "limit"
+        }
+
+    def exempt(self, info: RequestInfo) -> bool:
+        return self.config.exempt is not None and bool(self.config.exempt(info))
+
+    # -- sync (WSGI) -------------------------------------------------------------------------------------------
+
+    def check(self, info: RequestInfo, body: bytes, complete: bool) -> Rejection | None:
+        """None to serve the request, else the response to send."""
+        decided = self.decide(info, body, complete)
+        return None if decided is None else self.outcome(decided[0], info, decided[1])
+
+    def decide(self, info: RequestInfo, body: bytes, complete: bool) -> tuple[Decision, Request] | None:
+        """The decision and the request it was made on; None when the limiter failed (logged: fail open)."""
+        account = account_of(info, self.config)
+        request = build_request(info, self.config, account, self.context(account, info), body, complete)
+        try:
+            return self.limiter.check(request), request
+        except PatternLimitError:
+            _log_failure(info)
+            return None
+
+    def context(self, account: str | None, info: RequestInfo) -> AccountContext | None:
+        hook = self.config.account_context
+        if hook is None or account is None:
+            return None
+        cached = self.contexts.get(account)
+        if cached is not MISSING:
+            return cached  # type: ignore[return-value]
+        try:
+            result = hook(account, info)
+            if inspect.isawaitable(result):
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+                raise ConfigurationError(
+                    "account_context returned an awaitable: under WSGI the hook must be a plain function"
+                )
+            context = _context(result)
+        except ConfigurationError:
+            raise
+        except Exception:
+            logger.exception("patternlimit: account_context failed; checking without account context")
+            return None
+        self.contexts.put(account, context)
+        return context
+
+    # -- async (ASGI) ------------------------------------------------------------------------------------------
+
+    async def acheck(self, info: RequestInfo, body: bytes, complete: bool) -> Rejection | None:
+        """:meth:`check` with ``await limiter.acheck`` and an awaited ``account_context`` hook."""
+        decided = await self.adecide(info, body, complete)
+        return None if decided is None else self.outcome(decided[0], info, decided[1])
+
+    async def adecide(self, info: RequestInfo, body: bytes, complete: bool) -> tuple[Decision, Request] | None:
+        account = account_of(info, self.config)
+        context = await self.acontext(account, info)
+        request = build_request(info, self.config, account, context, body, complete)
+        try:
+            return await self.limiter.acheck(request), request
+        except PatternLimitError:
+            _log_failure(info)
+            return None
+
+    async def acontext(self, account: str | None, info: RequestInfo) -> AccountContext | None:
+        hook = self.config.account_context
+        if hook is None or account is None:
+            return None
+        cached = self.contexts.get(account)
+        if cached is not MISSING:
+            return cached  # type: ignore[return-value]
+        try:
+            result = hook(account, info)
+            if inspect.isawaitable(result):
+                result = await result
+            context = _context(result)
+        except ConfigurationError:
+            raise
+        except Exception:
+            logger.exception("patternlimit: account_context failed; checking without account context")
+            return None
+        self.contexts.put(account, context)
+        return context
+
+    # -- shared ------------------------------------------------------------------------------------------------
+
+    def outcome(self, decision: Decision, info: RequestInfo, request: Request) -> Rejection | None:
+        """None to serve the request, else the response to send; logs whatever is not a plain ALLOW."""
+        if decision.action is Action.ALLOW:
+            return None
+        if decision.allowed:
+            if logger.isEnabledFor(logging.INFO):
+                logger.info("patternlimit: %s", describe(decision, info, request))
+            return None
+        logger.warning("patternlimit: %s", describe(decision, info, request))
+        return rejection(decision, self.config, self.windows)
+
+
+def describe(decision: Decision, info: RequestInfo, request: Request | None = None) -> str:
+    """One log line: what was done to which request, by which rule, on which pattern, and why."""
+    action = decision.action.value if decision.enforced else f"log (would {decision.shadowed or 'log'})"
+    who = f" account={request.account} ip={request.ip}" if request is not None else ""
+    return f"{action} {info.method} {info.path}{who} rule={decision.rule} pattern={decision.pattern}: {decision.reason}"
+
+
+def _log_failure(info: RequestInfo) -> None:
+    logger.warning("patternlimit: the limiter failed; serving %s %s unchecked", info.method, info.path, exc_info=True)
+
+
+def _context(result: object) -> AccountContext | None:
+    if result is None or isinstance(result, AccountContext):
+        return result
+    if isinstance(result, Mapping):
+        return AccountContext(**result)
+    raise ConfigurationError(
+        f"account_context must return an AccountContext, a mapping of its fields or None, not {type(result).__name__}"
+    )

@@ -1,0 +1,119 @@
+"""Start an example app under a real server (uvicorn, gunicorn) in a subprocess on a free port, and stop it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+"""The worktree root: servers import patternlimit and examples from here, as the tests do."""
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    url: str
+    process: subprocess.Popen  # type: ignore[type-arg]
+
+    @property
+    def worker_pid(self) -> int:
+        """The pid serving requests: the process itself (uvicorn), or gunicorn's one worker."""
+        children = _children(self.process.pid)
+        return children[0] if children else self.process.pid
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def command(kind: str, target: str, port: int) -> list[str]:
+    if kind == "uvicorn":
+        # --no-proxy-headers: uvicorn would otherwise rewrite the client address from X-Forwarded-For for peers
+        # in --forwarded-allow-ips (127.0.0.1 by default); the middleware's trusted_proxies decides instead.
+        return [sys.executable, "-m", "uvicorn", target, "--port", str(port), "--no-proxy-headers",
+                "--log-level", "warning", "--no-access-log"]  # fmt: skip
+    return [sys.executable, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{port}", "--workers", "1",
+            "--log-level", "warning"]  # fmt: skip
+
+
+@contextlib.contextmanager
+def serve(name: str, kind: str, target: str, timeout: float = 40.0) -> Iterator[Server]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        "PATTERNLIMIT_SECRET": "a test secret for the server tests",
+    }
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            command(kind, target, port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_ready(process, url, timeout, log)
+            yield Server(name, url, process)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_ready(process: subprocess.Popen, url: str, timeout: float, log) -> None:  # type: ignore[no-untyped-def,type-arg]
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                break
+            try:
+                client.get(url + "/ready")  # any HTTP answer (404 included) means it serves
+                if _children(process.pid) or "uvicorn" in process.args:  # type: ignore[operator]
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+    log.seek(0)
+    raise RuntimeError(f"{process.args} did not start within {timeout} s:\n{log.read().decode()[-3000:]}")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        text = ""
+    if text.strip():
+        return [int(child) for child in text.split()]
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (peak resident set) of ``pid``, in KiB, from /proc/<pid>/status."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            values[name] = int(rest.split()[0])
+    return values
