@@ -21,7 +21,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
@@ -384,9 +384,7 @@ class Limiter:
         if self._journal is not None and not journaled:
             self._record(facts)
         if self._compiled.needs_age:
-            for _, key in facts.keys:
-                if key not in self._first_seen:
-                    _bounded_put(self._first_seen, key, now, self.policy.capacity.flags)
+            self._first_sightings((key for _, key in facts.keys), now)
         self._remember_labels(facts, measures)
 
         record = self._book.get(facts.account)
@@ -411,6 +409,12 @@ class Limiter:
         if not outcomes:
             return ALLOW
         return max(outcomes, key=lambda decision: (decision.enforced, decision.action.severity))
+
+    def _first_sightings(self, keys: Iterable[int], now: float) -> None:
+        """Remember when each of ``keys`` was first seen (for the ``pattern_age`` measure), bounded like the flags."""
+        for key in keys:
+            if key not in self._first_seen:
+                _bounded_put(self._first_seen, key, now, self.policy.capacity.flags)
 
     def _penalty(self, record: AccountRecord, now: float) -> Decision:
         action = Action.BLOCK if self._blocks(record) else Action.THROTTLE
@@ -689,9 +693,7 @@ class Limiter:
             keys[:count] = batch.keys[offset : offset + count]
             observe_request(*self._state, keys, count, account, content, bool(young), now, cost, never, copy_count, out)
             if self._compiled.needs_age:
-                for key in batch.keys[offset : offset + count].tolist():
-                    if key not in self._first_seen:
-                        _bounded_put(self._first_seen, key, now, self.policy.capacity.flags)
+                self._first_sightings(batch.keys[offset : offset + count].tolist(), now)
             offset += count
         malformed = 0
         for event in batch.events:

@@ -29,13 +29,21 @@ import threading
 import time
 import zlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from patternlimit.errors import StorageError
 from patternlimit.policy.decision import Action, Decision
 from patternlimit.storage.journal import Journal, decode
 from patternlimit.storage.options import StorageSpec
-from patternlimit.storage.redis_log import READ_LIMIT, AsyncRedisLog, Exchanged, RedisLog, Snapshot, connect
+from patternlimit.storage.redis_log import (
+    READ_LIMIT,
+    AsyncRedisLog,
+    Exchanged,
+    RedisLog,
+    Snapshot,
+    connect,
+    connect_async,
+)
 
 if TYPE_CHECKING:
     from patternlimit.engine import Limiter, _Facts
@@ -92,7 +100,7 @@ class Replicator:
         self._stop = threading.Event()
         self._fresh = True
         with self._exchange_lock:
-            self._attempt(self._exchange_all, [], locked=False)  # join now: load the snapshot before any request
+            self._attempt([], locked=False)  # join now: load the snapshot before any request
         self._thread = threading.Thread(target=self._run, name="patternlimit-sync", daemon=True)
         self._thread.start()
 
@@ -109,7 +117,7 @@ class Replicator:
             self._fresh = False
             for fact in facts:
                 owner._record(fact)
-            healthy = self._due() and self._attempt(self._exchange_all, self.journal.drain(), locked=True)
+            healthy = self._due() and self._attempt(self.journal.drain(), locked=True)
             decisions = [owner._decide(fact, journaled=True) for fact in facts]
         return decisions if healthy else [self._fallback(decision) for decision in decisions]
 
@@ -188,9 +196,10 @@ class Replicator:
         """Whether Redis may be tried now (not inside a backoff after a failure)."""
         return self._retry_at == 0.0 or time.monotonic() >= self._retry_at
 
-    def _attempt(self, exchange: Any, batches: list[bytes], *, locked: bool) -> bool:
+    def _attempt(self, batches: list[bytes], *, locked: bool) -> bool:
+        """:meth:`_exchange_all`, with a failure recorded (and the backoff started) instead of raised."""
         try:
-            exchange(batches, locked=locked)
+            self._exchange_all(batches, locked=locked)
         except StorageError as exc:
             self._failed(exc)
             return False
@@ -281,7 +290,7 @@ class Replicator:
             if not self._due():
                 continue
             with self._exchange_lock:
-                if self._attempt(self._exchange_all, self.journal.drain(), locked=False):
+                if self._attempt(self.journal.drain(), locked=False):
                     self._maybe_snapshot()
 
     def _maybe_snapshot(self) -> None:
@@ -310,8 +319,6 @@ class Replicator:
             return not self._force_snapshot
 
     def _async_log(self) -> tuple[AsyncRedisLog, asyncio.Lock] | None:
-        from patternlimit.storage.redis_log import connect_async
-
         loop = asyncio.get_running_loop()
         if self._async is None or self._async[0] is not loop:
             client = connect_async(self.spec)

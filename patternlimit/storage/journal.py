@@ -69,7 +69,7 @@ class Journal:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.dropped = 0
-        """Records dropped because the store was unreachable for longer than ``max_bytes`` of records lasts."""
+        """Observations dropped because the store was unreachable for longer than ``max_bytes`` of records lasts."""
         self._observations: list[Observation] = []
         self._events: list[list[Any]] = []
         self._waiting: deque[tuple[bytes, int]] = deque()  # encoded batches that failed to ship, with record counts
