@@ -31,10 +31,12 @@ import xxhash
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from patternlimit._kernels.observe import ACCOUNTS, COPIES, HITS, NOVEL, YOUNG, novel_key, observe_request
+from patternlimit._kernels.rules import match_rules
 from patternlimit.context import AccountBook, AccountRecord, Standing, standing_of
 from patternlimit.errors import StorageError
 from patternlimit.escalation import Escalation, Flag, Taint
 from patternlimit.fingerprint import TextFingerprinter, network_prefix
+from patternlimit.fingerprint.network import MAX_ADDRESS_CHARS
 from patternlimit.fingerprint.text import TextFingerprint
 from patternlimit.keying import Keyring, keyed_hash
 from patternlimit.policy.compile import CompiledLimitRule, CompiledPatternRule, compile_policy
@@ -66,6 +68,22 @@ _CLIP = 768
 _SHORT = 60
 """Characters kept of the other facts of a sample (client, route, account, attributes)."""
 
+_REMEMBERED = 65536
+"""Entries of each per-value cache of the request facts (IP -> network and its key, account name -> key): the
+same callers repeat, and a hash and a prefix parse cost more than a dict lookup. A full cache is emptied at once
+(bounded, and no eviction bookkeeping on the hot path); about 200 B per entry."""
+
+_AGE_CODE = 6
+"""``MEASURE_CODES["pattern_age"]``: the one measure the rule kernel cannot see (first sightings live in Python)."""
+
+_REMEMBERED_CHARS = 256
+"""Longer account names are hashed every time rather than cached, so the caches' memory stays bounded."""
+
+_LABEL_STRIDE = 4
+"""Keys are considered for a kept sample on one request in this many: a busy key is still sampled within a few of
+its requests, and when more keys pass ``_LABEL_AFTER_HITS`` than ``_SAMPLES`` holds, the table's churn (a copy
+of the request and an eviction per key) is paid a quarter as often."""
+
 
 class TopPattern(NamedTuple):
     """One row of :meth:`Limiter.top_patterns`."""
@@ -91,10 +109,11 @@ class _Facts:
     standing: Standing
     age: float | None
     network: str | None
-    keys: list[tuple[str, int]]
+    network_key: int
+    keys: list[int]
+    spans: list[tuple[int, int]]
+    """For each counted kind (``CompiledPolicy.kinds``, same order), its keys are ``keys[start:end]``."""
     content: int
-    positions: dict[str, list[int]]
-    """For each counted kind, the indices of its keys in ``keys``."""
     copy_count: int
     """How many leading keys are of kinds whose copies are counted."""
 
@@ -155,6 +174,21 @@ class Limiter:
             *self._seen.kernel_args,
             *self._top.kernel_args,
         )
+        self._networks: dict[str, tuple[str | None, int]] = {}
+        self._accounts_seen: dict[str, int] = {}
+        self._unknown_standing = standing_of(None, self.policy.context)
+        self._long_frame = 2 * settings.edge_tokens
+        self._copy_kinds = sum(kind in self._compiled.copy_kinds for kind in self._compiled.kinds)
+        self._kind_index = {kind: index for index, kind in enumerate(self._compiled.kinds)}
+        self._label_tick = 0
+        rules = self._compiled.pattern_rules
+        self._conditions = np.array(
+            [[condition.code, condition.low, condition.high] for rule in rules for condition in rule.conditions],
+            dtype=np.float64,
+        ).reshape(-1, 3)
+        self._starts = np.cumsum([0, *(len(rule.conditions) for rule in rules)], dtype=np.int64)
+        self._masks = np.zeros(len(rules), dtype=np.uint64)
+        self._aged = [any(condition.code == _AGE_CODE for condition in rule.conditions) for rule in rules]
         self._keys = np.zeros(MAX_KEYS, dtype=np.uint64)
         self._out = np.zeros((MAX_KEYS, 5), dtype=np.float64)
         self._lock = threading.Lock()
@@ -286,50 +320,102 @@ class Limiter:
     # -- request facts (no shared state) -----------------------------------------------------------------------
 
     def _facts(self, request: Request, now: float, text: TextFingerprint | None = None) -> _Facts:
-        if not isinstance(request, Request):
+        if type(request) is not Request and not isinstance(request, Request):
             raise TypeError(f"check() takes a patternlimit.Request, got {type(request).__name__}")
-        if not (isinstance(now, int | float) and 0.0 <= now < 1e12):
+        if not (type(now) is float or isinstance(now, int | float)) or not 0.0 <= now < 1e12:
             raise ValueError(f"now must be epoch seconds in [0, 1e12), got {now!r}")
-        if type(request.cost) is not int or not 0 <= request.cost < 1 << 32:
-            raise ValueError(f"Request.cost must be an int in [0, 2**32), got {request.cost!r}")
-        settings = self.policy.fingerprint
-        network = network_prefix(request.ip, ipv4_prefix=settings.ipv4_prefix, ipv6_prefix=settings.ipv6_prefix)
+        cost = request.cost
+        if type(cost) is not int or not 0 <= cost < 1 << 32:
+            raise ValueError(f"Request.cost must be an int in [0, 2**32), got {cost!r}")
+        ip = request.ip
+        known = self._networks.get(ip) if type(ip) is str else None
+        if known is None:
+            known = self._network_of(ip)
+        network, network_key = known
         # An anonymous request is its network's pseudo-account: anonymous fan-out from many networks still shows
         # as many accounts, and all anonymous callers behind one prefix share one allowance.
-        account_name = request.account if request.account else f"anonymous:{network or 'invalid-ip'}"
-        account = keyed_hash(account_name, self._seeds["account"])
+        account_name = request.account or f"anonymous:{network or 'invalid-ip'}"
+        account = self._accounts_seen.get(account_name) if type(account_name) is str else None
+        if account is None:
+            account = keyed_hash(account_name, self._seeds["account"])
+            if type(account_name) is str and len(account_name) <= _REMEMBERED_CHARS:
+                _remember(self._accounts_seen, account_name, account)
         created = request.account_created_at
-        age = None if created is None or not math.isfinite(created) else max(0.0, now - created)
-        standing = standing_of(age, self.policy.context)
-        keys: list[tuple[str, int]] = []
+        if created is None or not math.isfinite(created):
+            age = None
+            standing = self._unknown_standing
+        else:
+            age = now - created
+            if age < 0.0:
+                age = 0.0
+            context = self.policy.context
+            if age < context.young_age:
+                standing = Standing.YOUNG
+            elif age >= context.trusted_age:
+                standing = Standing.TRUSTED
+            else:
+                standing = Standing.ESTABLISHED
+        template: list[int] = []
+        bands: list[int] = []
         content = 0
-        single: dict[str, list[int]] = {}
         if self._compiled.needs_text and request.text:
             fingerprint = text or self._text.fingerprint(request.text)
             content = fingerprint.content
             # The template kind carries the whole-frame template key and, for long frames, the opening and closing
             # keys: a template whose filler sits near one end is still caught by its other end.
-            single["template"] = [fingerprint.template, *fingerprint.edges] if fingerprint.template else []
+            if fingerprint.template:
+                template = [fingerprint.template, *fingerprint.edges]
             # SimHash over the few shingles of a short frame makes unrelated short prompts that share most of their
             # words near-duplicates (3,000 new users asking "Explain how {x} works in simple terms." would fan out);
             # a short frame is keyed whole by the template key anyway, so bands count only for long frames.
-            long_frame = fingerprint.frame_tokens > 2 * self.policy.fingerprint.edge_tokens
-            single["near_duplicate"] = list(fingerprint.bands) if long_frame else []
-        else:
-            single["template"], single["near_duplicate"] = [], []
+            if fingerprint.frame_tokens > self._long_frame:
+                bands = list(fingerprint.bands)
+        keys: list[int] = []
+        spans: list[tuple[int, int]] = []
         for kind in self._compiled.kinds:
-            for key in self._kind_keys(kind, request, network, account, single):
-                keys.append((kind, key))
-        keys = keys[:MAX_KEYS]
-        positions: dict[str, list[int]] = {}
-        copy_kinds = self._compiled.copy_kinds
-        copy_count = 0
-        for position, (kind, _) in enumerate(keys):
-            positions.setdefault(kind, []).append(position)
-            copy_count += kind in copy_kinds
+            start = len(keys)
+            if kind == "template":
+                keys += template
+            elif kind == "near_duplicate":
+                keys += bands
+            elif kind == "network":
+                keys.append(network_key)
+            elif kind == "account":
+                keys.append(account)
+            else:
+                keys += self._kind_keys(
+                    kind, request, network, account, {"template": template, "near_duplicate": bands}
+                )
+            spans.append((start, len(keys)))
+        if len(keys) > MAX_KEYS:
+            del keys[MAX_KEYS:]
+            spans = [(min(start, MAX_KEYS), min(end, MAX_KEYS)) for start, end in spans]
+        copy_kinds = self._copy_kinds
+        copy_count = spans[copy_kinds - 1][1] if copy_kinds else 0
         return _Facts(
-            request, float(now), account, account_name, standing, age, network, keys, content, positions, copy_count
+            request,
+            float(now),
+            account,
+            account_name,
+            standing,
+            age,
+            network,
+            network_key,
+            keys,
+            spans,
+            content,
+            copy_count,
         )
+
+    def _network_of(self, ip: object) -> tuple[str | None, int]:
+        """The prefix of ``ip`` and its network key, remembered for the next request from it (bounded)."""
+        settings = self.policy.fingerprint
+        network = network_prefix(ip, ipv4_prefix=settings.ipv4_prefix, ipv6_prefix=settings.ipv6_prefix)
+        # Every invalid or missing IP shares one network pattern, "(invalid)": counted, never an exception.
+        known = (network, keyed_hash(network or "(invalid)", self._seeds["network"]))
+        if type(ip) is str and len(ip) <= MAX_ADDRESS_CHARS:
+            _remember(self._networks, ip, known)
+        return known
 
     def _kind_keys(
         self, kind: str, request: Request, network: str | None, account: int, single: dict[str, list[int]]
@@ -364,9 +450,11 @@ class Limiter:
     def _decide(self, facts: _Facts, journaled: bool = False) -> Decision:
         """Observe and decide; ``journaled`` means the observation was already recorded for the shared log."""
         now = facts.now
-        count = len(facts.keys)
-        for position, (_, key) in enumerate(facts.keys):
-            self._keys[position] = key
+        keys = facts.keys
+        count = len(keys)
+        self._keys[:count] = keys
+        compiled = self._compiled
+        gate = compiled.gate
         observe_request(
             *self._state,
             self._keys,
@@ -376,16 +464,18 @@ class Limiter:
             facts.standing is Standing.YOUNG,
             now,
             facts.request.cost,
-            self._compiled.gate,
+            gate,
             facts.copy_count,
             self._out,
         )
-        measures = self._out[:count].tolist()
         if self._journal is not None and not journaled:
             self._record(facts)
-        if self._compiled.needs_age:
-            self._first_sightings((key for _, key in facts.keys), now)
-        self._remember_labels(facts, measures)
+        if compiled.needs_age:
+            self._first_sightings(keys, now)
+        self._label_tick += 1
+        if self._label_tick >= _LABEL_STRIDE:
+            self._label_tick = 0
+            self._remember_labels(facts, self._out[:count, HITS].tolist())
 
         record = self._book.get(facts.account)
         if record is not None and record.offences and facts.standing is Standing.TRUSTED:
@@ -394,20 +484,33 @@ class Limiter:
         outcomes: list[Decision] = []
         if record is not None and record.penalty_until > now:
             outcomes.append(self._penalty(record, now))
-        for limit_rule in self._compiled.limit_rules:
+        for limit_rule in compiled.limit_rules:
             decision = self._limit(limit_rule, facts)
             if decision is not None:
                 outcomes.append(decision)
-        for pattern_rule in self._compiled.pattern_rules:
-            decision = self._pattern(pattern_rule, facts, measures)
-            if decision is not None:
-                outcomes.append(decision)
-        if facts.standing is Standing.YOUNG and not any(outcome.enforced for outcome in outcomes):
+        masks = self._masks
+        match_rules(self._out, count, gate, self._conditions, self._starts, masks)
+        matched = masks.tolist()
+        # Most requests meet no rule on any key and touch no flagged key: then no pattern rule can answer.
+        flags = self._escalation.flags
+        if any(matched) or (flags and not flags.isdisjoint(keys)):
+            measures = self._out[:count].tolist()
+            for index, pattern_rule in enumerate(compiled.pattern_rules):
+                decision = self._pattern(index, pattern_rule, facts, measures, matched[index])
+                if decision is not None:
+                    outcomes.append(decision)
+        if (
+            facts.standing is Standing.YOUNG
+            and self._escalation.taints
+            and not any(outcome.enforced for outcome in outcomes)
+        ):
             decision = self._taint(facts)
             if decision is not None:
                 outcomes.append(decision)
         if not outcomes:
             return ALLOW
+        if len(outcomes) == 1:
+            return outcomes[0]
         return max(outcomes, key=lambda decision: (decision.enforced, decision.action.severity))
 
     def _first_sightings(self, keys: Iterable[int], now: float) -> None:
@@ -461,19 +564,26 @@ class Limiter:
     def _identifiers(self, per: str, facts: _Facts) -> list[str]:
         if per == "account":
             return [f"a{facts.account:x}"]
-        return [f"{per}:{key:x}" for kind, key in facts.keys if kind == per] or [
-            f"{per}:{key:x}" for key in self._kind_keys(per, facts.request, facts.network, facts.account, {})
-        ]
+        index = self._kind_index.get(per)
+        if index is not None:
+            start, end = facts.spans[index]
+            counted = [f"{per}:{key:x}" for key in facts.keys[start:end]]
+            if counted:
+                return counted
+        return [f"{per}:{key:x}" for key in self._kind_keys(per, facts.request, facts.network, facts.account, {})]
 
-    def _pattern(self, rule: CompiledPatternRule, facts: _Facts, measures: list[list[float]]) -> Decision | None:
-        """Flag every key of the rule's kind that meets it; decide on the first matching (or remembered) one."""
-        now, gate, flags = facts.now, self._compiled.gate, self._escalation.flags
+    def _pattern(
+        self, index: int, rule: CompiledPatternRule, facts: _Facts, measures: list[list[float]], matched: int
+    ) -> Decision | None:
+        """Flag every key of the rule's kind that meets it; decide on the first matching (or remembered) one.
+        ``matched`` has bit ``p`` set when key ``p`` meets the rule's conditions (all but ``pattern_age``)."""
+        now, flags = facts.now, self._escalation.flags
         chosen: tuple[int, bool] | None = None
-        for position in facts.positions.get(rule.kind, ()):
-            key = facts.keys[position][1]
-            row = measures[position]
-            # Most keys are under the gate and not flagged: two comparisons, no call.
-            if row[HITS] >= gate and self._matches(rule, row, key, now):
+        start, end = facts.spans[self._kind_index[rule.kind]]
+        aged = self._aged[index]
+        for position in range(start, end):
+            key = facts.keys[position]
+            if matched >> position & 1 and (not aged or self._aged_enough(rule, key, now)):
                 if not rule.shadow:
                     self._escalation.flag(key, rule.name, now)
                     if self._journal is not None:
@@ -487,31 +597,15 @@ class Limiter:
         if chosen is None:
             return None
         position, matches = chosen
-        key = facts.keys[position][1]
+        key = facts.keys[position]
         return self._on_flagged(rule, facts, rule.kind, key, self._measures(key, measures[position], now), matches)
 
-    def _matches(self, rule: CompiledPatternRule, row: list[float], key: int, now: float) -> bool:
-        """Whether ``row`` meets every condition; the hot path, so codes instead of a measures dict."""
-        for condition in rule.conditions:
-            code = condition.code
-            if code == 0:
-                value = row[YOUNG]
-            elif code == 1:
-                value = row[HITS]
-            elif code == 2:
-                value = max(row[ACCOUNTS], row[YOUNG])
-            elif code == 3:
-                value = row[COPIES]
-            elif code == 4:
-                accounts = max(row[ACCOUNTS], row[YOUNG])
-                value = row[YOUNG] / accounts if accounts > 0 else 0.0
-            elif code == 5:
-                value = _ratio(row[NOVEL], row[HITS])
-            else:
-                value = now - self._first_seen.get(key, now)
-            if not condition.low <= value <= condition.high:
-                return False
-        return True
+    def _aged_enough(self, rule: CompiledPatternRule, key: int, now: float) -> bool:
+        """Whether ``key`` meets the rule's ``pattern_age`` conditions (the kernel checked all the others)."""
+        age = now - self._first_seen.get(key, now)
+        return all(
+            condition.low <= age <= condition.high for condition in rule.conditions if condition.code == _AGE_CODE
+        )
 
     def _measures(self, key: int, row: list[float], now: float) -> dict[str, float]:
         if math.isnan(row[ACCOUNTS]):
@@ -582,7 +676,7 @@ class Limiter:
         return record
 
     def _catch(self, record: AccountRecord, facts: _Facts, rule: str, pattern: PatternRef, now: float) -> None:
-        network = self._network_key(facts)
+        network = facts.network_key
         client = keyed_hash(facts.request.client, self._seeds["client"]) if facts.request.client else 0
         self._caught(record, rule, pattern, now, network, client)
         if self._journal is not None:
@@ -612,7 +706,7 @@ class Limiter:
         escalation, now = self.policy.escalation, facts.now
         checks = []
         if escalation.network_taint:
-            checks.append(("network", self._network_key(facts), escalation.network_taint, facts.network or "(invalid)"))
+            checks.append(("network", facts.network_key, escalation.network_taint, facts.network or "(invalid)"))
         if escalation.client_taint and facts.request.client:
             client_key = keyed_hash(facts.request.client, self._seeds["client"])
             checks.append(("client", client_key, escalation.client_taint, facts.request.client[:40]))
@@ -680,7 +774,7 @@ class Limiter:
             facts.request.cost,
             facts.standing is Standing.YOUNG,
             facts.copy_count,
-            tuple(key for _, key in facts.keys),
+            tuple(facts.keys),
         )
 
     def _apply(self, batch: Batch) -> int:
@@ -767,9 +861,6 @@ class Limiter:
 
     # -- labels --------------------------------------------------------------------------------------------------
 
-    def _network_key(self, facts: _Facts) -> int:
-        return keyed_hash(facts.network or "(invalid)", self._seeds["network"])
-
     def _label(self, facts: _Facts, kind: str, key: int) -> str:
         known = self._labels.get(key)
         if known is not None:
@@ -812,12 +903,15 @@ class Limiter:
                 parts.append(sample.attributes.get(part.removeprefix("attribute:"), ""))
         return " + ".join(parts)
 
-    def _remember_labels(self, facts: _Facts, measures: list[list[float]]) -> None:
+    def _remember_labels(self, facts: _Facts, hits: list[float]) -> None:
         sample: _Sample | None = None
-        for position, (kind, key) in enumerate(facts.keys):
-            if measures[position][HITS] >= _LABEL_AFTER_HITS and key not in self._labels and key not in self._samples:
-                sample = sample or _Sample.of(facts)
-                _bounded_put(self._samples, key, (kind, sample), _SAMPLES)
+        labels, samples = self._labels, self._samples
+        for kind, (start, end) in zip(self._compiled.kinds, facts.spans, strict=True):
+            for position in range(start, end):
+                key = facts.keys[position]
+                if hits[position] >= _LABEL_AFTER_HITS and key not in labels and key not in samples:
+                    sample = sample or _Sample.of(facts)
+                    _bounded_put(samples, key, (kind, sample), _SAMPLES)
 
 
 class _Sample(NamedTuple):
@@ -855,6 +949,14 @@ def _ratio(part: float, whole: float) -> float:
         return 0.0
     share = part / whole
     return share if share < 1.0 or math.isnan(share) else 1.0
+
+
+def _remember(table: dict[str, _Value], key: str, value: _Value) -> _Value:
+    """Cache ``value`` under ``key`` in a table of at most ``_REMEMBERED`` entries (emptied when full)."""
+    if len(table) >= _REMEMBERED:
+        table.clear()
+    table[key] = value
+    return value
 
 
 def _bounded_put(table: OrderedDict[int, _Value], key: int, value: _Value, capacity: int) -> None:

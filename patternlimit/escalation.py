@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -33,6 +34,10 @@ class ExpiringTable(Generic[Value]):
 
     def __contains__(self, key: int) -> bool:
         return key in self._entries
+
+    def isdisjoint(self, keys: Iterable[int]) -> bool:
+        """Whether none of ``keys`` is in the table (expired entries included: the caller checks expiry)."""
+        return self._entries.keys().isdisjoint(keys)
 
     def items(self) -> list[tuple[int, Value]]:
         return list(self._entries.items())
