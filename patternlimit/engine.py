@@ -30,6 +30,7 @@ import numpy as np
 import xxhash
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
+from patternlimit._kernels.batch import observe_batch
 from patternlimit._kernels.observe import ACCOUNTS, COPIES, HITS, NOVEL, YOUNG, novel_key, observe_request
 from patternlimit._kernels.rules import match_rules
 from patternlimit.context import AccountBook, AccountRecord, Standing, standing_of
@@ -260,7 +261,7 @@ class Limiter:
         if self._replicator is not None:
             return self._replicator.check(facts)
         with self._lock:
-            return [self._decide(fact) for fact in facts]
+            return self._decide_many(facts)
 
     def sync(self) -> None:
         """Exchange with the shared storage now (ship what was counted here, apply what others counted); a no-op
@@ -468,14 +469,53 @@ class Limiter:
             facts.copy_count,
             self._out,
         )
+        masks = self._masks
+        match_rules(self._out, count, gate, self._conditions, self._starts, masks)
+        return self._conclude(facts, self._out[:count], masks.tolist(), journaled)
+
+    def _decide_many(self, facts: Sequence[_Facts]) -> list[Decision]:
+        """:meth:`_decide` for each of ``facts`` in order, with one kernel call for all the observations."""
+        total = sum(len(fact.keys) for fact in facts)
+        keys = np.fromiter((key for fact in facts for key in fact.keys), dtype=np.uint64, count=total)
+        offsets = np.zeros(len(facts) + 1, dtype=np.int64)
+        np.cumsum([len(fact.keys) for fact in facts], out=offsets[1:])
+        out = np.empty((total, 5), dtype=np.float64)
+        masks = np.empty((len(facts), len(self._compiled.pattern_rules)), dtype=np.uint64)
+        observe_batch(
+            *self._state,
+            keys,
+            offsets,
+            np.array([fact.account for fact in facts], dtype=np.uint64),
+            np.array([fact.content for fact in facts], dtype=np.uint64),
+            np.array([fact.standing is Standing.YOUNG for fact in facts], dtype=np.bool_),
+            np.array([fact.now for fact in facts], dtype=np.float64),
+            np.array([fact.request.cost for fact in facts], dtype=np.int64),
+            np.array([fact.copy_count for fact in facts], dtype=np.int64),
+            self._compiled.gate,
+            self._conditions,
+            self._starts,
+            out,
+            masks,
+        )
+        bounds = offsets.tolist()
+        return [
+            self._conclude(fact, out[bounds[index] : bounds[index + 1]], matched)
+            for index, (fact, matched) in enumerate(zip(facts, masks.tolist(), strict=True))
+        ]
+
+    def _conclude(self, facts: _Facts, rows: np.ndarray, matched: list[int], journaled: bool = False) -> Decision:
+        """Decide on an observed request: ``rows`` are its keys' measures as the observe kernel wrote them,
+        ``matched`` the rule kernel's masks (one per pattern rule)."""
+        now = facts.now
+        compiled = self._compiled
         if self._journal is not None and not journaled:
             self._record(facts)
         if compiled.needs_age:
-            self._first_sightings(keys, now)
+            self._first_sightings(facts.keys, now)
         self._label_tick += 1
         if self._label_tick >= _LABEL_STRIDE:
             self._label_tick = 0
-            self._remember_labels(facts, self._out[:count, HITS].tolist())
+            self._remember_labels(facts, rows[:, HITS].tolist())
 
         record = self._book.get(facts.account)
         if record is not None and record.offences and facts.standing is Standing.TRUSTED:
@@ -488,13 +528,10 @@ class Limiter:
             decision = self._limit(limit_rule, facts)
             if decision is not None:
                 outcomes.append(decision)
-        masks = self._masks
-        match_rules(self._out, count, gate, self._conditions, self._starts, masks)
-        matched = masks.tolist()
         # Most requests meet no rule on any key and touch no flagged key: then no pattern rule can answer.
         flags = self._escalation.flags
-        if any(matched) or (flags and not flags.isdisjoint(keys)):
-            measures = self._out[:count].tolist()
+        if any(matched) or (flags and not flags.isdisjoint(facts.keys)):
+            measures = rows.tolist()
             for index, pattern_rule in enumerate(compiled.pattern_rules):
                 decision = self._pattern(index, pattern_rule, facts, measures, matched[index])
                 if decision is not None:

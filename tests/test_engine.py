@@ -289,3 +289,36 @@ def test_a_crowd_of_new_users_asking_generic_short_questions_is_not_throttled(li
             )
             requests.append((created + rng.uniform(0, 1800), request))
     assert blocked(run(limiter, traffic.stream(requests))) == 0
+
+
+def test_check_many_equals_check_when_a_remembered_flag_falls_under_the_gate():
+    """A key flagged earlier whose hits fell under the gate as the window moved on: the single path computes its
+    estimates afterwards for the reason, the batch path inside the kernel; the decisions must still be equal."""
+    policy = {
+        "window": 60.0,
+        "buckets": 2,
+        "escalation": {"memory": 3600.0, "account_penalty": 1.0},
+        "rules": [
+            {
+                "type": "pattern",
+                "name": "fan-out",
+                "pattern": "template",
+                "when": {"accounts": {"min": 3}},
+                "applies_to": "all",
+                "min_account_hits": 1,
+            }
+        ],
+    }
+    text = "Write a Python function that {task}. Return only code."
+    stream = [
+        (traffic.START + index, Request(account=f"a{index}", text=text.format(task=f"t{index}"))) for index in range(4)
+    ]
+    stream += [
+        (traffic.START + 500 + index, Request(account=f"late{index}", text=text.format(task="t9"))) for index in range(2)
+    ]
+    one, batch = Limiter(policy, secret=SECRET), Limiter(policy, secret=SECRET)
+    singles = [one.check(request, now) for now, request in stream]
+    assert singles == batch.check_many([request for _, request in stream], [now for now, _ in stream])
+    remembered = singles[-1]
+    assert remembered.rule == "fan-out" and "flagged earlier" in remembered.reason
+    assert remembered.scores["hits"] < 3 and remembered.scores["accounts"] >= 1
