@@ -30,9 +30,8 @@ import numpy as np
 import xxhash
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
-from patternlimit._kernels.batch import observe_batch
+from patternlimit._kernels.batch import observe_batch, observe_one
 from patternlimit._kernels.observe import ACCOUNTS, COPIES, HITS, NOVEL, YOUNG, novel_key, observe_request
-from patternlimit._kernels.rules import match_rules
 from patternlimit.context import AccountBook, AccountRecord, Standing, standing_of
 from patternlimit.errors import StorageError
 from patternlimit.escalation import Escalation, Flag, Taint
@@ -450,27 +449,26 @@ class Limiter:
 
     def _decide(self, facts: _Facts, journaled: bool = False) -> Decision:
         """Observe and decide; ``journaled`` means the observation was already recorded for the shared log."""
-        now = facts.now
         keys = facts.keys
         count = len(keys)
         self._keys[:count] = keys
-        compiled = self._compiled
-        gate = compiled.gate
-        observe_request(
+        masks = self._masks
+        observe_one(
             *self._state,
             self._keys,
             count,
             facts.account,
             facts.content,
             facts.standing is Standing.YOUNG,
-            now,
+            facts.now,
             facts.request.cost,
-            gate,
+            self._compiled.gate,
             facts.copy_count,
             self._out,
+            self._conditions,
+            self._starts,
+            masks,
         )
-        masks = self._masks
-        match_rules(self._out, count, gate, self._conditions, self._starts, masks)
         return self._conclude(facts, self._out[:count], masks.tolist(), journaled)
 
     def _decide_many(self, facts: Sequence[_Facts]) -> list[Decision]:

@@ -1,4 +1,4 @@
-"""Many requests observed and matched against the pattern rules in one kernel call (the batch path).
+"""Requests observed and matched against the pattern rules in one kernel call: many (the batch path) or one.
 
 :func:`observe_batch` runs, for each request ``i`` in order, :func:`patternlimit._kernels.observe.observe_request`
 on its keys ``keys[offsets[i]:offsets[i + 1]]`` with its own account, content, standing, time, cost and copy count,
@@ -110,3 +110,84 @@ def observe_batch(
             rows,
         )
         match_rules(rows, count, gate, conditions, starts, masks[index])
+
+
+@njit(cache=True, nogil=True)
+def observe_one(
+    counters: np.ndarray,
+    cms_ring: np.ndarray,
+    cms_seeds: np.ndarray,
+    cms_bucket_seconds: float,
+    account_registers: np.ndarray,
+    account_ring: np.ndarray,
+    account_seeds: np.ndarray,
+    account_memo: np.ndarray,
+    account_bucket_seconds: float,
+    young_registers: np.ndarray,
+    young_ring: np.ndarray,
+    young_seeds: np.ndarray,
+    young_memo: np.ndarray,
+    young_bucket_seconds: float,
+    seen_bits: np.ndarray,
+    seen_ring: np.ndarray,
+    seen_seeds: np.ndarray,
+    seen_bucket_seconds: float,
+    entries: np.ndarray,
+    links: np.ndarray,
+    tallies: np.ndarray,
+    top_ring: np.ndarray,
+    table_seed: int,
+    top_bucket_seconds: float,
+    keys: np.ndarray,
+    count: int,
+    account: int,
+    content: int,
+    young: bool,
+    now: float,
+    cost: int,
+    gate: int,
+    copy_count: int,
+    out: np.ndarray,
+    conditions: np.ndarray,
+    starts: np.ndarray,
+    masks: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """One request: ``observe_request`` with the caller's ``gate``, then ``match_rules`` into ``masks uint64[rules]``:
+    the single ``check()`` path in one dispatch instead of two."""
+    observe_request(
+        counters,
+        cms_ring,
+        cms_seeds,
+        cms_bucket_seconds,
+        account_registers,
+        account_ring,
+        account_seeds,
+        account_memo,
+        account_bucket_seconds,
+        young_registers,
+        young_ring,
+        young_seeds,
+        young_memo,
+        young_bucket_seconds,
+        seen_bits,
+        seen_ring,
+        seen_seeds,
+        seen_bucket_seconds,
+        entries,
+        links,
+        tallies,
+        top_ring,
+        table_seed,
+        top_bucket_seconds,
+        keys,
+        count,
+        account,
+        content,
+        young,
+        now,
+        cost,
+        gate,
+        copy_count,
+        out,
+    )
+    match_rules(out, count, gate, conditions, starts, masks)
