@@ -344,21 +344,17 @@ def headers_fingerprint(
     """``client_fingerprint(pairs)``, given the ``count`` names of ``pairs`` joined by newlines and the first
     ``user-agent`` value (``str`` pairs, or ``bytes`` as ASGI gives them).
 
-    Cached on ``(names, user_agent)``: a client sends the same header names and User-Agent request after request,
-    and hashing and masking them costs a few microseconds. The fingerprint depends on nothing else when the names
-    are lower-case (so only ``user-agent`` itself names the User-Agent), contain no newline, and fit in the
-    fingerprint's own bounds; other requests (and names longer than 1024 characters, to bound the cache at about
-    6 MiB) are fingerprinted directly.
+    Cached on ``(names, count, user_agent)``: a client sends the same header names and User-Agent request after
+    request, and hashing and masking them costs a few microseconds. The fingerprint depends on nothing else when
+    the names are lower-case (so only ``user-agent`` itself names the User-Agent), contain no newline (``count``
+    tells), and fit in the fingerprint's own bounds; the cache remembers which keys are not like that, and those
+    requests are fingerprinted directly, as are names longer than 1024 characters (bounding the cache at about
+    6 MiB).
     """
-    newline = b"\n" if isinstance(names, bytes) else "\n"
-    if (
-        0 < count <= MAX_HEADERS
-        and len(names) <= _CACHED_NAMES_CHARS
-        and (user_agent is None or len(user_agent) <= MAX_AGENT_CHARS)
-        and names.islower()
-        and names.count(newline) == count - 1  # type: ignore[arg-type]
-    ):
-        return _names_fingerprint(names, user_agent)
+    if len(names) <= _CACHED_NAMES_CHARS and (user_agent is None or len(user_agent) <= MAX_AGENT_CHARS):
+        found = _names_fingerprint(names, count, user_agent)
+        if found is not None:
+            return found
     return client_fingerprint(pairs)
 
 
@@ -366,9 +362,8 @@ _CACHED_NAMES_CHARS = 1024
 
 
 @functools.lru_cache(maxsize=4096)
-def _names_fingerprint(names: str | bytes, user_agent: str | bytes | None) -> str:
-    # Rebuild the only pairs client_fingerprint reads: every name, and the User-Agent value on the first
-    # user-agent line (it takes the first one).
+def _names_fingerprint(names: str | bytes, count: int, user_agent: str | bytes | None) -> str | None:
+    """The fingerprint of headers named ``names``, or None when it may depend on more than the key."""
     split: list[str] | list[bytes]
     agent: str | bytes
     empty: str | bytes
@@ -376,6 +371,10 @@ def _names_fingerprint(names: str | bytes, user_agent: str | bytes | None) -> st
         split, agent, empty = names.split(b"\n"), b"user-agent", b""
     else:
         split, agent, empty = names.split("\n"), "user-agent", ""
+    if not 0 < count <= MAX_HEADERS or len(split) != count or not names.islower():
+        return None
+    # Rebuild the only pairs client_fingerprint reads: every name, and the User-Agent value on the first
+    # user-agent line (it takes the first one).
     pairs: list[tuple[str | bytes, str | bytes]] = []
     for name in split:
         pairs.append((name, user_agent if name == agent and user_agent is not None else empty))
