@@ -17,15 +17,26 @@ response is answered the same way.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from patternlimit.errors import RateLimitExceeded
+from patternlimit.errors import PatternLimitError, RateLimitExceeded
+from patternlimit.fingerprint.client import client_fingerprint
 from patternlimit.integrations.config import WebConfig
-from patternlimit.integrations.facts import RequestInfo, headers_from_asgi
-from patternlimit.integrations.guard import Guard, describe, logger, make_config
+from patternlimit.integrations.facts import (
+    MISSING,
+    NO_ACCOUNT_FACTS,
+    AccountFacts,
+    RequestInfo,
+    account_from,
+    headers_fingerprint,
+    headers_from_asgi,
+    ip_resolver,
+)
+from patternlimit.integrations.guard import Guard, describe, log_failure, logger, make_config
 from patternlimit.integrations.responses import Rejection, oversized, rejection
+from patternlimit.policy.decision import Action
+from patternlimit.request import Request
 
 if TYPE_CHECKING:
     from patternlimit.engine import Limiter
@@ -35,6 +46,9 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Headers = Sequence[tuple[bytes, bytes]]
+
+_ALLOW = Action.ALLOW
 
 
 class PatternLimitMiddleware:
@@ -44,80 +58,189 @@ class PatternLimitMiddleware:
         self.app = app
         self.config = make_config(config, options)
         self.guard = Guard(limiter, self.config)
+        self._forwarded = self.config.forwarded_header.encode("latin-1")
+        header = self.config.client_header
+        self._client_header = header.encode("latin-1") if header else None
+        self._client_ip = ip_resolver(self.config.trusted, self.config.forwarded_header)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        client = scope.get("client")
-        info = RequestInfo(
-            method=scope.get("method", "GET"),
-            path=scope.get("path", ""),
-            headers=headers_from_asgi(scope.get("headers", ())),
-            peer=client[0] if client else "",
-            query=scope.get("query_string", b"").decode("latin-1"),
-        )
-        if self.guard.exempt(info):
-            await self.app(scope, receive, send)
-            return
+        # The request is read straight from the scope's header list, in one pass (`dict` runs in C); the
+        # RequestInfo the hooks and logs see is built only if one of them needs it, since decoding every header
+        # costs more than everything else here together.
         config = self.config
+        guard = self.guard
+        method: str = scope.get("method", "GET")
+        path: str = scope.get("path", "")
+        headers: Headers = scope.get("headers", ())
+        if type(headers) is not list and type(headers) is not tuple:
+            headers = tuple(headers)  # any iterable is allowed, and it is read several times below
+        info: RequestInfo | None = None
+        if config.exempt is not None:
+            info = _info(scope, headers, method, path)
+            if config.exempt(info):
+                await self.app(scope, receive, send)
+                return
+        first = dict(headers)
+        if len(first) == len(headers):  # no header sent twice: the usual case
+            names = b"\n".join(first)
+            forwarded = first.get(self._forwarded)
+        else:
+            first, names, forwarded = _repeated(headers, self._forwarded)
         cap = config.max_body_bytes
-        if config.reject_oversized and _declared_length(info) > cap:
+        if config.reject_oversized and _declared_length(first.get(b"content-length")) > cap:
             await _respond(send, oversized(config))
             return
 
         # Read one byte past the cap (in practice: the chunk that crosses it) so a body of exactly `cap` bytes
         # is known to be complete and its JSON can be parsed.
-        buffered: deque[Message] = deque()
-        chunks: list[bytes] = []
-        size, more = 0, True
-        while more and size <= cap:
-            message = await receive()
-            buffered.append(message)
-            if message["type"] != "http.request":  # http.disconnect: replay it, the app will see it
-                break
-            chunk = message.get("body", b"")
-            if chunk:
-                chunks.append(chunk)
-                size += len(chunk)
-            more = bool(message.get("more_body", False))
-        complete = not more and size <= cap
+        message = await receive()
+        if message["type"] == "http.request" and not message.get("more_body", False):  # one message: the usual
+            body = message.get("body", b"") or b""
+            size = len(body)
+            complete = size <= cap
+            buffered = [message]
+        else:
+            body, size, complete, buffered = await _read_more(message, receive, cap)
         if config.reject_oversized and size > cap:
             await _respond(send, oversized(config))
             return
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-        refusal = await self.guard.acheck(info, body, complete)
-        if refusal is not None:
-            await _respond(send, refusal)
-            return
+        if config.account is not None:
+            info = info or _info(scope, headers, method, path)
+            account = config.account(info)
+        else:
+            account = account_from(first.get(b"authorization"), first.get(b"x-api-key"), config.digest_key)
+        facts: AccountFacts = NO_ACCOUNT_FACTS
+        if config.account_context is not None and account is not None:
+            cached = guard.contexts.get(account)
+            if cached is MISSING:
+                info = info or _info(scope, headers, method, path)
+                facts = await guard.afetch_account_facts(account, info)
+            else:
+                facts = cached  # type: ignore[assignment]
+        client = scope.get("client")
+        peer = client[0] if client else ""
+        ip = self._client_ip(peer, forwarded) if config.networks else peer
+        text = config.select_text(body if size <= cap else body[:cap], complete)
+        if config.route is not None:
+            info = info or _info(scope, headers, method, path)
+            route = config.route(info)
+        else:
+            route = path
+        request = Request(
+            account=account,
+            ip=ip,
+            text=text,
+            route=route,
+            client=(
+                headers_fingerprint(headers, names, len(headers), first.get(b"user-agent"))
+                if self._client_header is None
+                else self._client(headers, first, names, peer)
+            ),
+            account_created_at=facts.created_at,
+            attributes=facts.attributes,
+        )
+        try:
+            decision = await guard.limiter.acheck(request)
+        except PatternLimitError:
+            log_failure(info or _info(scope, headers, method, path))
+        else:
+            if decision.action is not _ALLOW:
+                refusal = guard.outcome(decision, info or _info(scope, headers, method, path), request)
+                if refusal is not None:
+                    await _respond(send, refusal)
+                    return
+
+        buffered.reverse()
 
         async def replay() -> Message:
             if buffered:
-                return buffered.popleft()
+                return buffered.pop()
             return await receive()
 
         started = False
 
-        async def tracked_send(message: Message) -> None:
+        def tracked_send(message: Message) -> Awaitable[None]:
+            # A plain function handing back send's awaitable: one coroutine fewer per message sent.
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-            await send(message)
+            return send(message)
 
         try:
             await self.app(scope, replay, tracked_send)
         except RateLimitExceeded as exc:
             if started:
                 raise
-            logger.warning("patternlimit: %s", describe(exc.decision, info))
-            await _respond(send, rejection(exc.decision, config, self.guard.windows))
+            logger.warning("patternlimit: %s", describe(exc.decision, info or _info(scope, headers, method, path)))
+            await _respond(send, rejection(exc.decision, config, guard.windows))
+
+    def _client(self, headers: Headers, first: dict[bytes, bytes], names: bytes, peer: str) -> str:
+        """:func:`patternlimit.integrations.facts.client_of` on the raw header list, with a ``client_header``."""
+        if self._client_header is not None and self.config.networks and self.config.trusted(peer):
+            value = first.get(self._client_header)
+            tls = value.decode("latin-1") if value is not None else None
+            if tls is not None and tls.strip():
+                return client_fingerprint(headers, tls=tls)
+        return headers_fingerprint(headers, names, len(headers), first.get(b"user-agent"))
 
 
-def _declared_length(info: RequestInfo) -> int:
-    value = info.header("content-length")
+def _info(scope: Scope, headers: Headers, method: str, path: str) -> RequestInfo:
+    """The hooks' and logs' view of the request (``method`` and ``path`` as they were when it arrived: routers may
+    rewrite the scope in place while the app runs)."""
+    client = scope.get("client")
+    return RequestInfo(
+        method=method,
+        path=path,
+        headers=headers_from_asgi(headers),
+        peer=client[0] if client else "",
+        query=scope.get("query_string", b"").decode("latin-1"),
+    )
+
+
+def _repeated(headers: Headers, forwarded: bytes) -> tuple[dict[bytes, bytes], bytes, bytes | None]:
+    """For a header list with a name sent more than once: each name's first value, every name joined by newlines
+    (repeats included, as the client fingerprint counts them), and the ``forwarded`` header's lines joined by
+    commas (one list, as :meth:`RequestInfo.header_values` gives it) or None."""
+    first: dict[bytes, bytes] = {}
+    lines: list[bytes] = []
+    for name, value in headers:
+        if name not in first:
+            first[name] = value
+        if name == forwarded:
+            lines.append(value)
+    names = b"\n".join([name for name, _ in headers])
+    return first, names, b",".join(lines) if lines else None
+
+
+async def _read_more(message: Message, receive: Receive, cap: int) -> tuple[bytes, int, bool, list[Message]]:
+    """The body when it comes in several messages (or not at all): read until past ``cap`` or its end. Returns
+    the prefix read, its size, whether it is the whole body, and the messages to replay."""
+    buffered = [message]
+    chunks: list[bytes] = []
+    size, more = 0, True
+    while True:
+        if message["type"] != "http.request":  # http.disconnect: replay it, the app will see it
+            break
+        chunk = message.get("body", b"")
+        if chunk:
+            chunks.append(chunk)
+            size += len(chunk)
+        more = bool(message.get("more_body", False))
+        if not more or size > cap:
+            break
+        message = await receive()
+        buffered.append(message)
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return body, size, not more and size <= cap, buffered
+
+
+def _declared_length(value: bytes | None) -> int:
     try:
-        return int(value) if value is not None else -1
+        return int(value.decode("latin-1")) if value is not None else -1
     except ValueError:
         return -1
 

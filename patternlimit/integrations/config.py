@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from patternlimit.errors import ConfigurationError
-from patternlimit.integrations.facts import parse_json_path, trust_checker
+from patternlimit.integrations.facts import parse_json_path, text_selector, trust_checker
 
 if TYPE_CHECKING:
     from patternlimit.integrations.facts import AccountContext, RequestInfo
@@ -39,9 +39,10 @@ class WebConfig:
       token or the ``X-API-Key`` header (the raw key never reaches the limiter, its logs or its storage).
     - ``account_key``: the key of that digest; default a random per-process key. Set it (the same in every
       process) when processes share limiter state, or they see different accounts.
-    - ``account_context``: ``(account, info) -> AccountContext | None``, sync or (ASGI only) async: the account's
-      creation time, plan and org from the app's user store; cached per account, ``context_cache_size``
-      entries for ``context_ttl`` seconds.
+    - ``account_context``: ``(account, info) -> AccountContext | None``: the account's creation time, plan and org
+      from the app's user store; cached per account, ``context_cache_size`` entries for ``context_ttl`` seconds.
+      Under ASGI an ``async def`` hook is awaited and any other callable runs in a worker thread
+      (``asyncio.to_thread``); under WSGI it must be a plain function.
     - ``trusted_proxies``: CIDRs of the reverse proxies in front of the app. Only when the socket peer is one of
       them is ``forwarded_header`` (``"x-forwarded-for"`` or ``"forwarded"``; only that one) read, right to left.
     - ``client_header``: a header carrying a TLS fingerprint (JA4) set by a trusted proxy, e.g. ``"x-ja4"``.
@@ -74,6 +75,7 @@ class WebConfig:
     networks: tuple[Network, ...] = field(init=False, repr=False, compare=False)
     digest_key: bytes = field(init=False, repr=False, compare=False)
     trusted: Callable[[str], bool] = field(init=False, repr=False, compare=False)
+    select_text: Callable[[bytes, bool], str | bytes] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.max_body_bytes, bool) or not isinstance(self.max_body_bytes, int):
@@ -88,6 +90,7 @@ class WebConfig:
         object.__setattr__(self, "json_fields", tuple(self.json_fields))
         for path in self.json_fields:
             parse_json_path(path)
+        object.__setattr__(self, "select_text", text_selector(self.json_fields))
         if isinstance(self.trusted_proxies, str):
             raise ConfigurationError(
                 f"trusted_proxies must be a sequence of CIDRs, not the string {self.trusted_proxies!r}"

@@ -14,10 +14,11 @@ which the client sees only with ``expose_reason``.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import limits
 
@@ -25,7 +26,9 @@ from patternlimit.errors import ConfigurationError, PatternLimitError
 from patternlimit.integrations.config import WebConfig
 from patternlimit.integrations.facts import (
     MISSING,
+    NO_ACCOUNT_FACTS,
     AccountContext,
+    AccountFacts,
     ContextCache,
     RequestInfo,
     account_of,
@@ -61,7 +64,9 @@ class Guard:
     def __init__(self, limiter: Limiter, config: WebConfig) -> None:
         self.limiter = limiter
         self.config = config
-        self.contexts = ContextCache(config.context_cache_size, config.context_ttl)
+        self.contexts: ContextCache[AccountFacts] = ContextCache(config.context_cache_size, config.context_ttl)
+        hook = config.account_context
+        self.hook_is_async = hook is not None and _is_async(hook)
         self.windows = {
             rule.name: float(limits.parse(rule.limit).get_expiry())
             for rule in limiter.policy.rules
@@ -81,20 +86,21 @@ class Guard:
     def decide(self, info: RequestInfo, body: bytes, complete: bool) -> tuple[Decision, Request] | None:
         """The decision and the request it was made on; None when the limiter failed (logged: fail open)."""
         account = account_of(info, self.config)
-        request = build_request(info, self.config, account, self.context(account, info), body, complete)
+        request = build_request(info, self.config, account, self.account_facts(account, info), body, complete)
         try:
             return self.limiter.check(request), request
         except PatternLimitError:
-            _log_failure(info)
+            log_failure(info)
             return None
 
-    def context(self, account: str | None, info: RequestInfo) -> AccountContext | None:
+    def account_facts(self, account: str | None, info: RequestInfo) -> AccountFacts:
+        """The account's context from the cache or the ``account_context`` hook (called in this thread)."""
         hook = self.config.account_context
         if hook is None or account is None:
-            return None
+            return NO_ACCOUNT_FACTS
         cached = self.contexts.get(account)
         if cached is not MISSING:
-            return cached  # type: ignore[return-value]
+            return cast(AccountFacts, cached)
         try:
             result = hook(account, info)
             if inspect.isawaitable(result):
@@ -109,46 +115,57 @@ class Guard:
             raise
         except Exception:
             logger.exception("patternlimit: account_context failed; checking without account context")
-            return None
-        self.contexts.put(account, context)
-        return context
+            return NO_ACCOUNT_FACTS
+        return self._remember(account, context)
 
     # -- async (ASGI) ------------------------------------------------------------------------------------------
 
     async def acheck(self, info: RequestInfo, body: bytes, complete: bool) -> Rejection | None:
-        """:meth:`check` with ``await limiter.acheck`` and an awaited ``account_context`` hook."""
+        """:meth:`check` with ``await limiter.acheck`` and :meth:`afetch_account_facts` on a cache miss."""
         decided = await self.adecide(info, body, complete)
         return None if decided is None else self.outcome(decided[0], info, decided[1])
 
     async def adecide(self, info: RequestInfo, body: bytes, complete: bool) -> tuple[Decision, Request] | None:
         account = account_of(info, self.config)
-        context = await self.acontext(account, info)
-        request = build_request(info, self.config, account, context, body, complete)
+        facts = NO_ACCOUNT_FACTS
+        if self.config.account_context is not None and account is not None:
+            cached = self.contexts.get(account)
+            if cached is MISSING:
+                facts = await self.afetch_account_facts(account, info)
+            else:
+                facts = cast(AccountFacts, cached)
+        request = build_request(info, self.config, account, facts, body, complete)
         try:
             return await self.limiter.acheck(request), request
         except PatternLimitError:
-            _log_failure(info)
+            log_failure(info)
             return None
 
-    async def acontext(self, account: str | None, info: RequestInfo) -> AccountContext | None:
+    async def afetch_account_facts(self, account: str, info: RequestInfo) -> AccountFacts:
+        """A cache miss under ASGI: an ``async def`` hook is awaited; any other hook runs in a worker thread
+        (``asyncio.to_thread``), so a blocking user-store query never stalls the event loop."""
         hook = self.config.account_context
-        if hook is None or account is None:
-            return None
-        cached = self.contexts.get(account)
-        if cached is not MISSING:
-            return cached  # type: ignore[return-value]
+        if hook is None:
+            return NO_ACCOUNT_FACTS
         try:
-            result = hook(account, info)
-            if inspect.isawaitable(result):
+            if self.hook_is_async:
+                result = hook(account, info)
+            else:
+                result = await asyncio.to_thread(hook, account, info)
+            if inspect.isawaitable(result):  # a plain function that returned a coroutine
                 result = await result
             context = _context(result)
         except ConfigurationError:
             raise
         except Exception:
             logger.exception("patternlimit: account_context failed; checking without account context")
-            return None
-        self.contexts.put(account, context)
-        return context
+            return NO_ACCOUNT_FACTS
+        return self._remember(account, context)
+
+    def _remember(self, account: str, context: AccountContext | None) -> AccountFacts:
+        facts = AccountFacts.of(context)  # outside the hook's try: a malformed created_at raises, as before
+        self.contexts.put(account, facts)
+        return facts
 
     # -- shared ------------------------------------------------------------------------------------------------
 
@@ -171,8 +188,14 @@ def describe(decision: Decision, info: RequestInfo, request: Request | None = No
     return f"{action} {info.method} {info.path}{who} rule={decision.rule} pattern={decision.pattern}: {decision.reason}"
 
 
-def _log_failure(info: RequestInfo) -> None:
+def log_failure(info: RequestInfo) -> None:
     logger.warning("patternlimit: the limiter failed; serving %s %s unchecked", info.method, info.path, exc_info=True)
+
+
+def _is_async(hook: object) -> bool:
+    """Whether calling ``hook`` gives a coroutine: an ``async def`` function, method or callable object (also
+    through ``functools.partial``)."""
+    return inspect.iscoroutinefunction(hook) or (callable(hook) and inspect.iscoroutinefunction(type(hook).__call__))
 
 
 def _context(result: object) -> AccountContext | None:

@@ -6,11 +6,13 @@ import asyncio
 import json
 import logging
 import random
+import threading
 
 import httpx
 import pytest
 
 from patternlimit import Action, Decision, Limiter, RateLimitExceeded, StorageError
+from patternlimit.integrations import RequestInfo
 from patternlimit.integrations.asgi import PatternLimitMiddleware
 from patternlimit.policy.models import LimitRule, Policy
 from patternlimit.policy.presets import DISTILLATION_DEFENSE
@@ -348,3 +350,113 @@ def test_bad_options_are_configuration_errors():
     ):
         with pytest.raises(ConfigurationError):
             PatternLimitMiddleware(support.asgi_echo, limiter=limiter, **options)
+
+
+# -- the raw-header fast path decides on the request the RequestInfo path builds -------------------------------------
+
+_UA = (b"user-agent", b"python-httpx/0.28.1")
+_HEADER_LISTS = {
+    "usual": [(b"host", b"api"), _UA, (b"x-api-key", b"old-1"), (b"x-forwarded-for", b"1.2.3.4")],
+    "repeated lines": [
+        (b"x-forwarded-for", b"9.9.9.9"),
+        (b"x-api-key", b"old-1"),
+        (b"x-forwarded-for", b"198.51.100.7, 10.1.1.1"),
+        _UA,
+        (b"user-agent", b"curl/8.0"),
+        (b"x-api-key", b"old-2"),
+    ],
+    "upper-case names": [(b"Host", b"api"), (b"User-Agent", b"curl/8.0"), (b"X-Api-Key", b"old-1")],
+    "ja4 and bearer": [(b"authorization", b"Bearer sk-1"), (b"x-api-key", b"old-1"), (b"x-ja4", b"t13d1516h2_8d")],
+    "blank ja4": [(b"x-ja4", b"  "), _UA, (b"x-forwarded-for", b"garbage")],
+    "latin-1 values": [(b"x-api-key", b"\xa0old-1\xa0"), (b"user-agent", b"caf\xe9/1.0 (\xff)")],
+    "none": [],
+}
+
+
+@pytest.mark.parametrize("forwarded_header", ["x-forwarded-for", "forwarded"])
+@pytest.mark.parametrize("peer", [("10.0.0.2", 4000), ("203.0.113.9", 4000), None])
+@pytest.mark.parametrize("name", list(_HEADER_LISTS))
+def test_the_raw_header_path_builds_the_request_the_request_info_path_builds(name, peer, forwarded_header):
+    from patternlimit.integrations.facts import NO_ACCOUNT_FACTS, account_of, build_request, headers_from_asgi
+    from patternlimit.integrations.guard import make_config
+
+    headers = list(_HEADER_LISTS[name])
+    if forwarded_header == "forwarded":
+        headers = [
+            (b"forwarded", b"for=" + value) if key == b"x-forwarded-for" else (key, value) for key, value in headers
+        ]
+    options = {
+        "json_fields": ("prompt",),
+        "trusted_proxies": ("10.0.0.0/8",),
+        "client_header": "x-ja4",
+        "forwarded_header": forwarded_header,
+        "account_key": b"a fixed account key for the tests",
+    }
+    spy = Spy(Limiter(secret=support.SECRET))
+    middleware = PatternLimitMiddleware(support.asgi_echo, limiter=spy, **options)
+    body = b'{"prompt": "write a poem"}'
+
+    async def go() -> None:
+        async def receive():  # type: ignore[no-untyped-def]
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message):  # type: ignore[no-untyped-def]
+            return None
+
+        scope = {"type": "http", "method": "POST", "path": "/v1", "headers": iter(headers), "client": peer}
+        await middleware(scope, receive, send)  # headers as a one-shot iterable: read once
+
+    run(go())
+    info = RequestInfo("POST", "/v1", headers_from_asgi(headers), peer[0] if peer else "")
+    config = make_config(None, options)
+    expected = build_request(info, config, account_of(info, config), NO_ACCOUNT_FACTS, body, True)
+    assert spy.requests == [expected]
+
+
+@pytest.mark.parametrize("kind", ["function", "callable object"])
+def test_a_sync_account_context_hook_runs_in_a_worker_thread_not_on_the_event_loop(kind):
+    release = threading.Event()
+    threads: list[int] = []
+
+    def lookup(account, info):  # type: ignore[no-untyped-def]
+        threads.append(threading.get_ident())
+        # Blocks until a coroutine on the event loop sets the event: on the loop itself it would wait in vain.
+        return {"created_at": 5.0} if release.wait(2.0) else None
+
+    class Lookup:
+        def __call__(self, account, info):  # type: ignore[no-untyped-def]
+            return lookup(account, info)
+
+    spy = Spy(Limiter(secret=support.SECRET))
+    app = make_app(spy, account_context=lookup if kind == "function" else Lookup())
+
+    async def go() -> int:
+        async def unblock() -> None:
+            await asyncio.sleep(0.05)
+            release.set()
+
+        results, _ = await asyncio.gather(post_many(app, [("old-1", b"{}", {})]), unblock())
+        assert results[0][2].status_code == 200
+        return threading.get_ident()
+
+    loop_thread = run(go())
+    assert threads and threads[0] != loop_thread
+    assert spy.requests[0].account_created_at == 5.0
+
+
+def test_an_async_account_context_hook_is_awaited_on_the_event_loop():
+    threads: list[int] = []
+
+    class Lookup:
+        async def __call__(self, account, info):  # type: ignore[no-untyped-def]
+            threads.append(threading.get_ident())
+            return {"created_at": 7.0}
+
+    spy = Spy(Limiter(secret=support.SECRET))
+    app = make_app(spy, account_context=Lookup())
+
+    async def go() -> int:
+        await post_many(app, [("old-1", b"{}", {})])
+        return threading.get_ident()
+
+    assert threads == [run(go())] and spy.requests[0].account_created_at == 7.0
