@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit
 
 from patternlimit._kernels.hashing import mix64
+from patternlimit._kernels.prefetch import prefetch
 from patternlimit._kernels.window import advance_clock, claim_slot, oldest_live, target_epoch
 
 _SIX = np.uint64(6)
@@ -28,15 +29,24 @@ _LOW6 = np.uint64(63)
 _ONE = np.uint64(1)
 
 
-@njit(cache=True, nogil=True)
-def seen_update(
-    bits: np.ndarray, ring: np.ndarray, seeds: np.ndarray, bucket_seconds: float, key: np.uint64, now: float
-) -> bool:  # pragma: no cover
-    """Whether ``key`` was present in the window before this call; then add it at ``now``. Mutates all but seeds."""
+@njit(cache=True, nogil=True, inline="always")
+def seen_claim(bits: np.ndarray, ring: np.ndarray, bucket_seconds: float, now: float) -> np.int64:  # pragma: no cover
+    """Move the clock to ``now`` and claim (clearing it if it held an expired epoch) the bucket ``now`` is added to.
+
+    Returns its slot; a second call at the same ``now`` changes nothing. Mutates ``ring`` and (rarely) ``bits``.
+    """
     epoch = advance_clock(ring, bucket_seconds, now)
     slot, stale = claim_slot(ring, target_epoch(ring, epoch))
     if stale:
         bits[slot, :] = 0
+    return slot
+
+
+@njit(cache=True, nogil=True, inline="always")
+def seen_test_and_set(
+    bits: np.ndarray, ring: np.ndarray, seeds: np.ndarray, slot: np.int64, key: np.uint64
+) -> bool:  # pragma: no cover
+    """Whether ``key`` was present in the window; then set its bits in the claimed ``slot`` (:func:`seen_claim`)."""
     buckets = ring.shape[0] - 1
     oldest = oldest_live(ring)
     mask = np.uint64(bits.shape[1] * 64 - 1)
@@ -54,6 +64,34 @@ def seen_update(
             present = found
         bits[slot, word] |= flag
     return present
+
+
+@njit(cache=True, nogil=True)
+def seen_prefetch(
+    bits: np.ndarray, ring: np.ndarray, seeds: np.ndarray, slot: np.int64, key: np.uint64
+) -> None:  # pragma: no cover
+    """Start loading the words :func:`seen_test_and_set` reads and writes for ``key``: every hash's word in the
+    claimed slot, and the first hash's word in every other live bucket (a new key is decided by that hash; the
+    later hashes read the other buckets only while the key still looks present)."""
+    buckets = ring.shape[0] - 1
+    oldest = oldest_live(ring)
+    mask = np.uint64(bits.shape[1] * 64 - 1)
+    for hash_index in range(seeds.shape[0]):
+        word = (mix64(key ^ seeds[hash_index]) & mask) >> _SIX
+        prefetch(bits, (slot, word))
+        if hash_index == 0:
+            for other in range(buckets):
+                if other != slot and ring[other] > oldest:
+                    prefetch(bits, (other, word))
+
+
+@njit(cache=True, nogil=True)
+def seen_update(
+    bits: np.ndarray, ring: np.ndarray, seeds: np.ndarray, bucket_seconds: float, key: np.uint64, now: float
+) -> bool:  # pragma: no cover
+    """Whether ``key`` was present in the window before this call; then add it at ``now``. Mutates all but seeds."""
+    slot = seen_claim(bits, ring, bucket_seconds, now)
+    return seen_test_and_set(bits, ring, seeds, slot, key)
 
 
 @njit(cache=True, nogil=True)

@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit
 
 from patternlimit._kernels.hashing import mix64
+from patternlimit._kernels.prefetch import prefetch
 from patternlimit._kernels.window import advance_clock, claim_slot, oldest_live, target_epoch
 
 COUNTER_MAX = np.int64(0xFFFFFFFF)
@@ -50,6 +51,96 @@ def cms_window_estimate(
     return int(best)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def cms_claim(
+    counters: np.ndarray, ring: np.ndarray, bucket_seconds: float, now: float
+) -> np.int64:  # pragma: no cover
+    """Move the clock to ``now`` and claim the bucket an update at ``now`` is counted in; return its slot.
+
+    The slot is cleared if it held an expired epoch. Every update starts with this, and a second call at the same
+    ``now`` changes nothing and returns the same slot, so a kernel that updates many keys at one ``now`` calls it
+    once. Mutates ``ring`` and (rarely) ``counters``.
+    """
+    epoch = advance_clock(ring, bucket_seconds, now)
+    slot, stale = claim_slot(ring, target_epoch(ring, epoch))
+    if stale:
+        counters[:, :, slot] = 0
+    return slot
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _conservative_target(
+    counters: np.ndarray, row_seeds: np.ndarray, slot: np.int64, key: np.uint64, increment: np.int64
+) -> np.int64:  # pragma: no cover
+    """The value every row's cell of ``key`` in ``slot`` is raised to: the smallest of them plus ``increment``."""
+    mask = np.uint64(counters.shape[1] - 1)
+    current = COUNTER_MAX
+    for row in range(counters.shape[0]):
+        value = np.int64(counters[row, mix64(key ^ row_seeds[row]) & mask, slot])
+        if value < current:
+            current = value
+    raised = current + increment
+    if raised > COUNTER_MAX:
+        raised = COUNTER_MAX
+    return raised
+
+
+@njit(cache=True, nogil=True, inline="always")
+def cms_raise(
+    counters: np.ndarray, row_seeds: np.ndarray, slot: np.int64, key: np.uint64, increment: np.int64
+) -> None:  # pragma: no cover
+    """Conservative update of ``key`` by ``increment`` in the claimed ``slot`` (see :func:`cms_claim`)."""
+    raised = _conservative_target(counters, row_seeds, slot, key, increment)
+    mask = np.uint64(counters.shape[1] - 1)
+    for row in range(counters.shape[0]):
+        index = mix64(key ^ row_seeds[row]) & mask
+        if np.int64(counters[row, index, slot]) < raised:
+            counters[row, index, slot] = np.uint32(raised)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def cms_raise_estimate(
+    counters: np.ndarray,
+    ring: np.ndarray,
+    row_seeds: np.ndarray,
+    slot: np.int64,
+    key: np.uint64,
+    increment: np.int64,
+) -> int:  # pragma: no cover
+    """:func:`cms_raise` then :func:`cms_window_estimate`, in one pass over the rows after the minimum.
+
+    Each row's window sum is read right after that row's cell is raised; rows hold disjoint cells, so this is the
+    estimate after the whole update, with two hashes of the key per row instead of three.
+    """
+    raised = _conservative_target(counters, row_seeds, slot, key, increment)
+    buckets = ring.shape[0] - 1
+    oldest = oldest_live(ring)
+    mask = np.uint64(counters.shape[1] - 1)
+    best = np.int64(-1)
+    for row in range(counters.shape[0]):
+        index = mix64(key ^ row_seeds[row]) & mask
+        if np.int64(counters[row, index, slot]) < raised:
+            counters[row, index, slot] = np.uint32(raised)
+        total = np.int64(0)
+        for other in range(buckets):
+            if ring[other] > oldest:
+                total += np.int64(counters[row, index, other])
+        if best < 0 or total < best:
+            best = total
+    return int(best)
+
+
+@njit(cache=True, nogil=True)
+def cms_prefetch(counters: np.ndarray, row_seeds: np.ndarray, key: np.uint64) -> None:  # pragma: no cover
+    """Start loading the cells of ``key`` (all buckets of each row; a cell may straddle two cache lines)."""
+    mask = np.uint64(counters.shape[1] - 1)
+    last = counters.shape[2] - 1
+    for row in range(counters.shape[0]):
+        index = mix64(key ^ row_seeds[row]) & mask
+        prefetch(counters, (row, index, 0))
+        prefetch(counters, (row, index, last))
+
+
 @njit(cache=True, nogil=True)
 def cms_update(
     counters: np.ndarray,
@@ -60,24 +151,8 @@ def cms_update(
     now: float,
     increment: np.int64,
 ) -> None:  # pragma: no cover
-    epoch = advance_clock(ring, bucket_seconds, now)
-    slot, stale = claim_slot(ring, target_epoch(ring, epoch))
-    if stale:
-        counters[:, :, slot] = 0
-    mask = np.uint64(counters.shape[1] - 1)
-    depth = counters.shape[0]
-    current = COUNTER_MAX
-    for row in range(depth):
-        value = np.int64(counters[row, mix64(key ^ row_seeds[row]) & mask, slot])
-        if value < current:
-            current = value
-    raised = current + increment
-    if raised > COUNTER_MAX:
-        raised = COUNTER_MAX
-    for row in range(depth):
-        index = mix64(key ^ row_seeds[row]) & mask
-        if np.int64(counters[row, index, slot]) < raised:
-            counters[row, index, slot] = np.uint32(raised)
+    slot = cms_claim(counters, ring, bucket_seconds, now)
+    cms_raise(counters, row_seeds, slot, key, increment)
 
 
 @njit(cache=True, nogil=True)

@@ -54,6 +54,7 @@ import numpy as np
 from numba import njit
 
 from patternlimit._kernels.hashing import mix64
+from patternlimit._kernels.prefetch import prefetch
 from patternlimit._kernels.window import advance_clock, claim_slot, oldest_live, target_epoch
 
 TWO_LN2 = 2.0 * math.log(2.0)
@@ -172,22 +173,28 @@ def spread_window_estimate(
     return best
 
 
-@njit(cache=True, nogil=True)
-def spread_update(
-    registers: np.ndarray,
-    ring: np.ndarray,
-    seeds: np.ndarray,
-    memo: np.ndarray,
-    bucket_seconds: float,
-    key: np.uint64,
-    item: np.uint64,
-    now: float,
-) -> None:  # pragma: no cover
+@njit(cache=True, nogil=True, inline="always")
+def spread_claim(
+    registers: np.ndarray, ring: np.ndarray, bucket_seconds: float, now: float
+) -> np.int64:  # pragma: no cover
+    """Move the clock to ``now`` and claim (clearing it if it held an expired epoch) the bucket ``now`` is added to.
+
+    Returns its slot; a second call at the same ``now`` changes nothing. Mutates ``ring`` and (rarely)
+    ``registers``.
+    """
     epoch = advance_clock(ring, bucket_seconds, now)
     slot, stale = claim_slot(ring, target_epoch(ring, epoch))
     if stale:
         registers[:, :, slot, :] = 0
-    depth, width, _, _ = registers.shape
+    return slot
+
+
+@njit(cache=True, nogil=True, inline="always")
+def spread_item(
+    registers: np.ndarray, seeds: np.ndarray, item: np.uint64
+) -> tuple[np.int64, np.int64]:  # pragma: no cover
+    """The register ``item`` goes to and its rank (the same in every row and for every key)."""
+    depth = registers.shape[0]
     precision = _precision(registers)
     rank_bits = 64 - precision
     hashed = mix64(item ^ np.uint64(seeds[depth]))
@@ -200,12 +207,61 @@ def spread_update(
         while (rest & _TOP_BIT) == _ZERO:
             rank += 1
             rest = rest << _ONE
-    mask = np.uint64(width - 1)
-    for row in range(depth):
+    return index, rank
+
+
+@njit(cache=True, nogil=True, inline="always")
+def spread_raise(
+    registers: np.ndarray,
+    seeds: np.ndarray,
+    memo: np.ndarray,
+    slot: np.int64,
+    key: np.uint64,
+    index: np.int64,
+    rank: np.int64,
+) -> None:  # pragma: no cover
+    """Raise register ``index`` of ``key``'s cells in the claimed ``slot`` to ``rank`` (:func:`spread_item`)."""
+    mask = np.uint64(registers.shape[1] - 1)
+    for row in range(registers.shape[0]):
         cell = mix64(key ^ seeds[row]) & mask
         if registers[row, cell, slot, index] < rank:
             registers[row, cell, slot, index] = np.uint8(rank)
             memo[row, cell, 1] = _STALE
+
+
+@njit(cache=True, nogil=True)
+def spread_prefetch(
+    registers: np.ndarray,
+    seeds: np.ndarray,
+    memo: np.ndarray,
+    slot: np.int64,
+    key: np.uint64,
+    index: np.int64,
+    raising: bool,
+) -> None:  # pragma: no cover
+    """Start loading ``key``'s memo entries and, if ``raising``, the register :func:`spread_raise` reads."""
+    mask = np.uint64(registers.shape[1] - 1)
+    for row in range(registers.shape[0]):
+        cell = mix64(key ^ seeds[row]) & mask
+        if raising:
+            prefetch(registers, (row, cell, slot, index))
+        prefetch(memo, (row, cell, 0))
+
+
+@njit(cache=True, nogil=True)
+def spread_update(
+    registers: np.ndarray,
+    ring: np.ndarray,
+    seeds: np.ndarray,
+    memo: np.ndarray,
+    bucket_seconds: float,
+    key: np.uint64,
+    item: np.uint64,
+    now: float,
+) -> None:  # pragma: no cover
+    slot = spread_claim(registers, ring, bucket_seconds, now)
+    index, rank = spread_item(registers, seeds, item)
+    spread_raise(registers, seeds, memo, slot, key, index, rank)
 
 
 @njit(cache=True, nogil=True)

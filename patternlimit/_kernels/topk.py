@@ -51,6 +51,7 @@ import numpy as np
 from numba import njit
 
 from patternlimit._kernels.hashing import mix64
+from patternlimit._kernels.prefetch import prefetch
 from patternlimit._kernels.window import advance_clock, claim_slot, oldest_live, target_epoch
 
 KEY = 0
@@ -150,6 +151,33 @@ def _delete(
     links[bucket, base + hole] = 0
 
 
+@njit(cache=True, nogil=True, inline="always")
+def topk_claim(
+    entries: np.ndarray, links: np.ndarray, tallies: np.ndarray, ring: np.ndarray, bucket_seconds: float, now: float
+) -> np.int64:  # pragma: no cover
+    """Move the clock to ``now`` and claim (emptying it if it held an expired epoch) the bucket ``now`` counts in.
+
+    Returns the bucket; a second call at the same ``now`` changes nothing. Mutates ``ring`` and (rarely) the
+    bucket's ``entries``, ``links`` and ``tallies``.
+    """
+    epoch = advance_clock(ring, bucket_seconds, now)
+    bucket, stale = claim_slot(ring, target_epoch(ring, epoch))
+    if stale:
+        entries[bucket, :, :] = 0
+        links[bucket, :] = 0
+        tallies[bucket, :] = 0
+    return bucket
+
+
+@njit(cache=True, nogil=True)
+def topk_prefetch(
+    links: np.ndarray, table_seed: np.uint64, bucket: np.int64, key: np.int64
+) -> None:  # pragma: no cover
+    """Start loading the table cell where ``key``'s probe starts in the claimed ``bucket``."""
+    capacity = links.shape[1] // 4
+    prefetch(links, (bucket, 2 * capacity + _home(key, table_seed, np.uint64(2 * capacity - 1))))
+
+
 @njit(cache=True, nogil=True)
 def topk_update(
     entries: np.ndarray,
@@ -162,12 +190,7 @@ def topk_update(
     now: float,
     increment: np.int64,
 ) -> np.int64:  # pragma: no cover
-    epoch = advance_clock(ring, bucket_seconds, now)
-    bucket, stale = claim_slot(ring, target_epoch(ring, epoch))
-    if stale:
-        entries[bucket, :, :] = 0
-        links[bucket, :] = 0
-        tallies[bucket, :] = 0
+    bucket = topk_claim(entries, links, tallies, ring, bucket_seconds, now)
     capacity = entries.shape[1]
     cell, slot = _find(entries, links, bucket, table_seed, key)
     if slot >= 0:
