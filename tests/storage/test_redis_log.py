@@ -142,3 +142,11 @@ def test_a_limiter_gives_the_exchange_connection_back_to_a_pool_it_was_given(sha
         assert len(pool._in_use_connections) == 1  # the one the log keeps
     assert len(pool._in_use_connections) == 0
     pool.disconnect()
+
+
+def test_entries_are_read_by_field_name_whatever_their_order(make_log, redis_client):
+    log = make_log()
+    first = log.exchange(b"me", b"x", b"0-0")
+    redis_client.xadd(log.keys.log, {"extra": "ignored", "b": b"batch", "p": b"writer"})
+    (entry,) = log.exchange(b"me", b"", first.appended).entries
+    assert (entry.producer, entry.batch) == (b"writer", b"batch")

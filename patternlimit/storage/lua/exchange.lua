@@ -5,10 +5,10 @@
 -- create if none, ARGV[6] '1' to refresh the TTLs, ARGV[7] cursor (last id read), ARGV[8] where a read that
 -- appends nothing ends ('+', or '(' .. id: before that id), ARGV[9] batch ('' for none).
 -- (The arguments that never change for a process come first: the client sends them as one pre-encoded block.)
--- Returns {generation, appended id or '', up to ARGV[4] entries after the cursor and before the appended one:
---   {id, {'p', producer, 'b', batch}}...}; or, when there are no entries (the usual case), the one string
---   generation .. ' ' .. appended id: redis-py parses a string in a fraction of the time an array takes.
--- The caller's own batch is not sent back to it.
+-- Returns {generation, appended id or '', then for each of up to ARGV[4] entries after the cursor and before
+--   the appended one: id, producer, batch} (flat: a third of the elements of XRANGE's nested reply to parse);
+--   or, when there are no entries (the usual case), the one string generation .. ' ' .. appended id: redis-py
+--   parses a string in a fraction of the time an array takes. The caller's own batch is not sent back to it.
 -- Three calls in the common case (GET, XADD, XRANGE): a key gets its TTL when this script creates it, and the
 -- TTLs are refreshed only when the client asks (it does every second or so), so an abandoned namespace still
 -- expires as a whole without a SET and a PEXPIRE on every request.
@@ -38,4 +38,18 @@ local entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[7], last, 'COUNT', ARG
 if next(entries) == nil then
     return generation .. ' ' .. appended
 end
-return {generation, appended, entries}
+local reply = {generation, appended}
+for _, entry in ipairs(entries) do
+    local fields, producer, batch = entry[2], '', ''
+    for index = 1, #fields, 2 do
+        if fields[index] == 'p' then
+            producer = fields[index + 1]
+        elseif fields[index] == 'b' then
+            batch = fields[index + 1]
+        end
+    end
+    reply[#reply + 1] = entry[1]
+    reply[#reply + 1] = producer
+    reply[#reply + 1] = batch
+end
+return reply
