@@ -10,7 +10,9 @@ every process converges on the state a single process would have after seeing al
   most ``sync_interval`` plus one round trip late (the staleness bound).
 * **strict**: one round trip per decision (per batch for ``check_many``): a Lua script appends the request's
   record and returns every record logged before it; the process applies those, then decides. Decisions are then
-  those of one limiter seeing the requests in log order. A process serialises its strict checks.
+  those of one limiter seeing the requests in log order. A process serialises its strict checks. When more than
+  one read's worth (``READ_LIMIT`` entries) was logged before it, the process reads on, up to its own entry and
+  not past it, before deciding (:class:`_Rounds`, shared by ``check`` and ``acheck``).
 
 When Redis fails (timeout, refused, error), the replicator backs off exponentially (``sync_interval`` up to
 ``backoff_max``, with jitter), keeps recording locally within ``max_pending_bytes``, decides as

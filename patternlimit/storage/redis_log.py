@@ -9,9 +9,12 @@ one Lua script may touch them all):
 * ``{ns}:snapshot`` - a hash: the full state of one process (``state``), the log entry it covers (``cursor``) and
   its ``generation``, for processes that join later; ``{ns}:snapshot-lock`` elects who writes it.
 
-Every key has a TTL (refreshed on use), so an abandoned namespace disappears. Every call has the client's socket
-timeouts and no retry of its own: the caller decides what a failure means. Driver errors become
-:class:`StorageError` with the driver's exception as ``__cause__``.
+One exchange is one ``EVALSHA`` of ``lua/exchange.lua`` (GET the generation, XADD the batch, XRANGE what was
+logged between the cursor and it; see the script's header). Every key has a TTL, set when the key is created and
+refreshed by each process's exchanges at most once a second, so an abandoned namespace disappears. Every call has
+the client's socket timeouts and no retry of its own: the caller decides what a failure means. Driver errors
+become :class:`StorageError` with the driver's exception as ``__cause__``. Needs Redis 6.2 or later (exclusive
+XRANGE bounds, XADD NOMKSTREAM).
 """
 
 from __future__ import annotations
