@@ -10,7 +10,9 @@ every process converges on the state a single process would have after seeing al
   most ``sync_interval`` plus one round trip late (the staleness bound).
 * **strict**: one round trip per decision (per batch for ``check_many``): a Lua script appends the request's
   record and returns every record logged before it; the process applies those, then decides. Decisions are then
-  those of one limiter seeing the requests in log order. A process serialises its strict checks.
+  those of one limiter seeing the requests in log order. A process serialises its strict checks. When more than
+  one read's worth (``READ_LIMIT`` entries) was logged before it, the process reads on, up to its own entry and
+  not past it, before deciding (:class:`_Rounds`, shared by ``check`` and ``acheck``).
 
 When Redis fails (timeout, refused, error), the replicator backs off exponentially (``sync_interval`` up to
 ``backoff_max``, with jitter), keeps recording locally within ``max_pending_bytes``, decides as
@@ -36,7 +38,6 @@ from patternlimit.policy.decision import Action, Decision
 from patternlimit.storage.journal import Journal, decode
 from patternlimit.storage.options import StorageSpec
 from patternlimit.storage.redis_log import (
-    READ_LIMIT,
     AsyncRedisLog,
     Exchanged,
     RedisLog,
@@ -138,24 +139,9 @@ class Replicator:
                     self._fresh = False
                     for fact in facts:
                         owner._record(fact)
-                    batches = self.journal.drain() if self._due() else []
-                results: list[Exchanged] = []
-                healthy = bool(batches) and self._cursor is not None
-                if healthy:
-                    try:
-                        for batch in batches:
-                            results.append(await log.aexchange(self.producer, batch, self._read_from()))
-                            # absorb at once: the next batch reads from after what this one returned
-                            with owner._lock:
-                                self._absorb(results[-1])
-                    except StorageError as exc:
-                        self.journal.restore(batches[len(results) :])
-                        self._failed(exc)
-                        healthy = False
-                    else:
-                        self._succeeded()
-                elif batches:
-                    self.journal.restore(batches)
+                    batches = self.journal.drain() if self._due() else None
+                # The owner's lock is not held across an await: a coroutine of this loop could wait on it.
+                healthy = batches is not None and await self._aattempt(log, batches)
                 with owner._lock:
                     decisions = [owner._decide(fact, journaled=True) for fact in facts]
             finally:
@@ -206,37 +192,66 @@ class Replicator:
         self._succeeded()
         return True
 
+    async def _aattempt(self, log: AsyncRedisLog, batches: list[bytes]) -> bool:
+        """:meth:`_attempt` on the asyncio client."""
+        try:
+            await self._aexchange_all(log, batches)
+        except StorageError as exc:
+            self._failed(exc)
+            return False
+        self._succeeded()
+        return True
+
     def _exchange_all(self, batches: list[bytes], *, locked: bool) -> None:
         """Ship ``batches`` and read until caught up. The exchange lock is held; ``locked``: the owner's lock too.
 
         On failure the batches not yet shipped go back to the journal and :class:`StorageError` is raised.
         """
-        if self._cursor is None:
-            self._join(locked)
-        pending = list(batches)
+        rounds = _Rounds(batches, self._log.read_limit)
         try:
+            if self._cursor is None:
+                self._join(locked)
             while True:
-                batch = pending[0] if pending else b""
-                result = self._log.exchange(self.producer, batch, self._read_from())
-                if pending:
-                    pending.pop(0)
+                batch, until = rounds.next()
+                result = self._log.exchange(self.producer, batch, self._read_from(), until)
+                reached, done = rounds.received(batch, result)
                 if locked:
-                    self._absorb(result)
+                    self._absorb(result, reached)
                 else:
                     with self.owner._lock:
-                        self._absorb(result)
-                if not pending and len(result.entries) < READ_LIMIT:
+                        self._absorb(result, reached)
+                if done:
                     return
         except StorageError:
-            self.journal.restore(pending)
+            self.journal.restore(rounds.pending)
+            raise
+
+    async def _aexchange_all(self, log: AsyncRedisLog, batches: list[bytes]) -> None:
+        """:meth:`_exchange_all` on the asyncio client: the exchange lock is held, the owner's lock is not."""
+        rounds = _Rounds(batches, log.read_limit)
+        try:
+            if self._cursor is None:
+                self._joined(await log.aread_snapshot(), locked=False)
+            while True:
+                batch, until = rounds.next()
+                result = await log.aexchange(self.producer, batch, self._read_from(), until)
+                reached, done = rounds.received(batch, result)
+                with self.owner._lock:
+                    self._absorb(result, reached)
+                if done:
+                    return
+        except StorageError:
+            self.journal.restore(rounds.pending)
             raise
 
     def _read_from(self) -> bytes:
         return self._cursor or b"0-0"
 
     def _join(self, locked: bool) -> None:
+        self._joined(self._log.read_snapshot(), locked)
+
+    def _joined(self, snapshot: Snapshot | None, locked: bool) -> None:
         """Start from the latest snapshot if there is one (and nothing was counted here yet), else the whole log."""
-        snapshot = self._log.read_snapshot()
         self._cursor = b"0-0"
         if snapshot is None or not self._fresh:
             # A process that has counted on its own (Redis was down when it started) keeps its state and reads the
@@ -250,8 +265,9 @@ class Replicator:
                 self.owner._restore(state)
         self._cursor, self._generation = snapshot.cursor, snapshot.generation
 
-    def _absorb(self, result: Exchanged) -> None:
-        """Apply the other processes' entries of ``result`` in log order (the owner's lock is held)."""
+    def _absorb(self, result: Exchanged, reached: bytes | None) -> None:
+        """Apply the other processes' entries of ``result`` in log order, then move the cursor to ``reached`` (an
+        id of ours that every entry before has now been read up to) if given. The owner's lock is held."""
         if self._generation is not None and result.generation != self._generation:
             logger.warning("Redis lost the shared state (new generation): republishing a snapshot")
             self._force_snapshot = True
@@ -265,8 +281,8 @@ class Replicator:
                     logger.warning("skipped a shared-log entry %s: %s", entry.id.decode(), exc)
                 self._applied += 1
             self._cursor = entry.id
-        if result.appended is not None and (self._cursor is None or _later(result.appended, self._cursor)):
-            self._cursor = result.appended
+        if reached is not None and (self._cursor is None or _later(reached, self._cursor)):
+            self._cursor = reached
 
     def _failed(self, exc: Exception) -> None:
         if self._retry_at == 0.0:
@@ -347,7 +363,7 @@ class Replicator:
             loop, log, _ = self._async
             self._async = None
             if loop is asyncio.get_running_loop():
-                await log.client.aclose()
+                await log.aclose()
         await asyncio.to_thread(self.close)
 
     def close(self) -> None:
@@ -359,9 +375,43 @@ class Replicator:
             self.sync()
         except StorageError:
             logger.warning("could not ship the last records to Redis at close: %s", self._last_error)
+        self._log.close()
         close = getattr(self._client, "close", None)
         if close is not None and isinstance(self.spec.target, str):
             close()
+
+
+class _Rounds:
+    """The exchanges of one sync, without their I/O (the sync and async paths share it).
+
+    Each batch is shipped in turn; an exchange returns the entries logged between the cursor and the batch it
+    appended, at most ``read_limit`` of them. When a read comes back full, the next exchanges ship nothing and
+    read on, up to (not past) the id just appended, until one comes back short: so what is applied before a
+    decision is exactly what was logged before its record, however far behind the process was.
+    """
+
+    def __init__(self, batches: list[bytes], read_limit: int) -> None:
+        self.pending = list(batches)
+        """Batches not shipped yet (they go back to the journal when an exchange fails)."""
+        self.read_limit = read_limit
+        self._until: bytes | None = None  # an id appended here, with entries before it still unread
+
+    def next(self) -> tuple[bytes, bytes | None]:
+        """The batch to ship next (``b""``: none) and, when shipping none, the id to read up to (None: the end)."""
+        if self._until is None and self.pending:
+            return self.pending[0], None
+        return b"", self._until
+
+    def received(self, batch: bytes, result: Exchanged) -> tuple[bytes | None, bool]:
+        """Note one exchange's result: returns the id the cursor may move to once the entries are applied (our
+        appended id, when everything before it has been read) and whether the sync is complete."""
+        if batch:
+            self.pending.pop(0)
+            self._until = result.appended
+        if len(result.entries) >= self.read_limit:
+            return None, False
+        reached, self._until = self._until, None
+        return reached, not self.pending
 
 
 def _later(first: bytes, second: bytes) -> bool:

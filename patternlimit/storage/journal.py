@@ -43,6 +43,7 @@ OBSERVATION = np.dtype(
 )
 _RECORD = struct.Struct("<dQQIBB?x")
 assert _RECORD.size == OBSERVATION.itemsize
+_JSON = json.JSONEncoder(separators=(",", ":"))  # json.dumps with arguments builds an encoder per call: 2x slower
 MAX_BATCH_RECORDS = 20_000
 """Observations per batch at most, so that one log entry stays under about 1.5 MiB."""
 
@@ -127,7 +128,7 @@ def encode(observations: list[Observation], events: list[list[Any]]) -> bytes:
         key_count += count
     for *_, record_keys in observations:
         parts.append(struct.pack(f"<{len(record_keys)}Q", *record_keys))
-    text = json.dumps(events, separators=(",", ":")).encode() if events else b""
+    text = _JSON.encode(events).encode() if events else b""
     parts[0] = _HEADER.pack(MAGIC, len(observations), key_count, len(text))
     parts.append(text)
     return b"".join(parts)

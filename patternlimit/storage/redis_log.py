@@ -9,18 +9,23 @@ one Lua script may touch them all):
 * ``{ns}:snapshot`` - a hash: the full state of one process (``state``), the log entry it covers (``cursor``) and
   its ``generation``, for processes that join later; ``{ns}:snapshot-lock`` elects who writes it.
 
-Every key has a TTL (refreshed on use), so an abandoned namespace disappears. Every call has the client's socket
-timeouts and no retry of its own: the caller decides what a failure means. Driver errors become
-:class:`StorageError` with the driver's exception as ``__cause__``.
+One exchange is one ``EVALSHA`` of ``lua/exchange.lua`` (GET the generation, XADD the batch, XRANGE what was
+logged between the cursor and it; see the script's header). Every key has a TTL, set when the key is created and
+refreshed by each process's exchanges at most once a second, so an abandoned namespace disappears. Every call has
+the client's socket timeouts and no retry of its own: the caller decides what a failure means. Driver errors
+become :class:`StorageError` with the driver's exception as ``__cause__``. Needs Redis 6.2 or later (exclusive
+XRANGE bounds, XADD NOMKSTREAM).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
+import time
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis
 import redis.asyncio
@@ -38,15 +43,13 @@ _EXCHANGE = resources.files("patternlimit.storage").joinpath("lua/exchange.lua")
 _ERRORS = (redis.RedisError, OSError, asyncio.TimeoutError)
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):  # a catch-up read builds up to READ_LIMIT of these: half the cost of a frozen dataclass
     id: bytes
     producer: bytes
     batch: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Exchanged:
+class Exchanged(NamedTuple):
     """What one exchange returned: the namespace's generation, the id appended (if any) and entries read."""
 
     generation: bytes
@@ -103,22 +106,48 @@ def connect_async(spec: StorageSpec) -> Any | None:
 
 
 class RedisLog:
-    """The synchronous side of the shared log."""
+    """The synchronous side of the shared log.
+
+    Exchanges are not thread-safe: the caller runs one at a time (the replicator holds its exchange lock). On a
+    ``redis.Redis`` client an exchange is one pre-encoded ``EVALSHA`` written to a connection this log keeps for
+    itself and read back as raw bytes: no pool checkout, retry wrapper or response callback per request, which
+    is most of what redis-py adds to a round trip. A cluster client goes through redis-py's ``Script`` (it routes
+    the call to the slot's master).
+    """
 
     def __init__(self, client: Any, namespace: str, *, ttl: float, max_entries: int) -> None:
         self.client = client
         self.keys = _Keys(namespace)
         self.ttl_ms = max(1000, int(ttl * 1000))
         self.max_entries = max_entries
+        self.read_limit = READ_LIMIT
+        # Refresh the TTLs at most every second (a quarter of the TTL when that is shorter): each key keeps at
+        # least three quarters of its TTL while any process exchanges, without a PEXPIRE on every request.
+        self.refresh_period = min(1.0, self.ttl_ms / 4000)
+        self._refresh_at = 0.0
         self._exchange = client.register_script(_EXCHANGE)
+        self._direct = _direct(client)
+        self._prefix: tuple[bytes, bytes] | None = None  # (producer, the command's constant head)
+        self._candidate = b""
+        self._new_candidate()
+        self._connection: Any = None
+        self._pid = 0
 
-    def exchange(self, producer: bytes, batch: bytes, cursor: bytes) -> Exchanged:
-        """Append ``batch`` (if not empty) and read every entry after ``cursor``, in one atomic round trip."""
+    def exchange(self, producer: bytes, batch: bytes, cursor: bytes, until: bytes | None = None) -> Exchanged:
+        """Append ``batch`` (if not empty) and read the entries after ``cursor`` and before the one appended (when
+        nothing is appended: before ``until``, or to the end), at most :attr:`read_limit`, in one atomic round
+        trip."""
+        refresh = time.monotonic() >= self._refresh_at
+        end = _end(until)
         try:
-            reply = self._exchange(keys=self._key_list(), args=self._args(producer, batch, cursor))
+            if self._direct:
+                reply = self._send(self._command(producer, batch, cursor, end, refresh))
+            else:
+                reply = self._exchange(keys=self._key_list(), args=self._args(producer, batch, cursor, end, refresh))
         except _ERRORS as exc:
+            self._new_candidate()  # a call that timed out may have created the generation
             raise StorageError(f"Redis exchange failed: {exc!r}") from exc
-        return _parse(reply)
+        return self._finish(reply, refresh)
 
     def read_snapshot(self) -> Snapshot | None:
         try:
@@ -151,31 +180,129 @@ class RedisLog:
             total += int(self.client.memory_usage(key, samples=0) or 0)
         return total
 
+    def close(self) -> None:
+        """Give the exchange connection back to the client's pool."""
+        connection, self._connection = self._connection, None
+        if connection is not None and self._pid == os.getpid():
+            self.client.connection_pool.release(connection)
+
+    def _send(self, command: bytes) -> Any:
+        connection = self._connection
+        if connection is None or self._pid != os.getpid():
+            # After a fork the parent's connection is not ours: the pool hands the child a new one.
+            connection = self._connection = self.client.connection_pool.get_connection()
+            self._pid = os.getpid()
+        try:
+            connection.send_packed_command((command,))
+            return connection.read_response(disable_decoding=True)
+        except redis.exceptions.NoScriptError:  # a restarted or other server: load the script, then once more
+            connection.send_command("SCRIPT", "LOAD", _EXCHANGE)
+            connection.read_response()
+            connection.send_packed_command((command,))
+            return connection.read_response(disable_decoding=True)
+
+    def _command(self, producer: bytes, batch: bytes, cursor: bytes, end: bytes, refresh: bool) -> bytes:
+        """The exchange as RESP bytes: a head encoded once per producer and generation candidate, then the
+        refresh flag, the cursor, the read's end and the batch."""
+        prefix = self._prefix
+        if prefix is None or prefix[0] != producer:
+            head = [b"EVALSHA", self._exchange.sha.encode(), b"2", *(key.encode() for key in self._key_list())]
+            head += [producer, *(str(value).encode() for value in self._constants()), self._candidate]
+            encoded = b"*%d\r\n" % (len(head) + 4) + b"".join(b"$%d\r\n%s\r\n" % (len(part), part) for part in head)
+            prefix = self._prefix = (producer, encoded)
+        flag = b"$1\r\n1\r\n" if refresh else b"$1\r\n0\r\n"
+        return b"%s%s$%d\r\n%s\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
+            prefix[1], flag, len(cursor), cursor, len(end), end, len(batch), batch
+        )  # fmt: skip
+
+    def _finish(self, reply: Any, refresh: bool) -> Exchanged:
+        if refresh:
+            self._refresh_at = time.monotonic() + self.refresh_period
+        result = _parse(reply)
+        if result.generation == self._candidate:  # created by this call: the next one must be new
+            self._new_candidate()
+        return result
+
+    def _new_candidate(self) -> None:
+        """A fresh generation id to create if the namespace has none: a lost namespace must get a new one."""
+        self._candidate = secrets.token_hex(8).encode()
+        self._prefix = None
+
+    def _constants(self) -> tuple[int, int, int]:
+        return self.ttl_ms, self.max_entries, self.read_limit
+
     def _key_list(self) -> list[str]:
         return [self.keys.log, self.keys.generation]
 
-    def _args(self, producer: bytes, batch: bytes, cursor: bytes) -> list[Any]:
-        fresh = secrets.token_hex(8)
-        return [producer, batch, cursor, self.ttl_ms, self.max_entries, fresh, READ_LIMIT]
+    def _args(self, producer: bytes, batch: bytes, cursor: bytes, end: bytes, refresh: bool) -> list[Any]:
+        return [producer, *self._constants(), self._candidate, int(refresh), cursor, end, batch]
 
 
 class AsyncRedisLog(RedisLog):
-    """The exchange on ``redis.asyncio``, for :meth:`Limiter.acheck` in strict mode."""
+    """The exchange on ``redis.asyncio``, for :meth:`Limiter.acheck` in strict mode (the same direct connection
+    on a ``redis.asyncio.Redis`` client; the caller runs one exchange at a time)."""
 
-    async def aexchange(self, producer: bytes, batch: bytes, cursor: bytes) -> Exchanged:
+    async def aexchange(self, producer: bytes, batch: bytes, cursor: bytes, until: bytes | None = None) -> Exchanged:
+        refresh = time.monotonic() >= self._refresh_at
+        end = _end(until)
         try:
-            reply = await self._exchange(keys=self._key_list(), args=self._args(producer, batch, cursor))
+            if self._direct:
+                reply = await self._asend(self._command(producer, batch, cursor, end, refresh))
+            else:
+                reply = await self._exchange(
+                    keys=self._key_list(), args=self._args(producer, batch, cursor, end, refresh)
+                )
         except _ERRORS as exc:
+            self._new_candidate()
             raise StorageError(f"Redis exchange failed: {exc!r}") from exc
-        return _parse(reply)
+        return self._finish(reply, refresh)
+
+    async def aread_snapshot(self) -> Snapshot | None:
+        try:
+            fields = await self.client.hgetall(self.keys.snapshot)
+        except _ERRORS as exc:
+            raise StorageError(f"Redis snapshot read failed: {exc!r}") from exc
+        return _snapshot(fields)
+
+    async def aclose(self) -> None:
+        """Give the exchange connection back to the pool and close the client."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await self.client.connection_pool.release(connection)
+        await self.client.aclose()
+
+    async def _asend(self, command: bytes) -> Any:
+        connection = self._connection
+        if connection is None:
+            connection = self._connection = await self.client.connection_pool.get_connection()
+        try:
+            await connection.send_packed_command((command,))
+            return await connection.read_response(disable_decoding=True)
+        except redis.exceptions.NoScriptError:
+            await connection.send_command("SCRIPT", "LOAD", _EXCHANGE)
+            await connection.read_response()
+            await connection.send_packed_command((command,))
+            return await connection.read_response(disable_decoding=True)
+
+
+def _end(until: bytes | None) -> bytes:
+    """The end of a read that appends nothing, as XRANGE takes it: before ``until``, or the stream's end."""
+    return b"+" if until is None else b"(" + until
+
+
+def _direct(client: Any) -> bool:
+    """Whether exchanges may go straight to a connection of ``client``'s pool (a plain, non-cluster client)."""
+    return isinstance(client, redis.Redis | redis.asyncio.Redis)
 
 
 def _parse(reply: Any) -> Exchanged:
-    generation, appended, raw = reply
-    entries = []
-    for entry_id, fields in raw:
-        values = dict(zip(fields[::2], fields[1::2], strict=True))
-        entries.append(Entry(entry_id, values.get(b"p", b""), values.get(b"b", b"")))
+    """Read the script's reply: ``b"generation appended-id"`` when no entries came with it, else the flat list
+    ``[generation, appended-id, id, producer, batch, id, producer, batch, ...]`` (see exchange.lua)."""
+    if isinstance(reply, bytes):
+        generation, _, appended = reply.partition(b" ")
+        return Exchanged(generation, appended or None, [])
+    generation, appended = reply[0], reply[1]
+    entries = [Entry(reply[index], reply[index + 1], reply[index + 2]) for index in range(2, len(reply) - 2, 3)]
     return Exchanged(generation, appended or None, entries)
 
 

@@ -141,3 +141,21 @@ def test_records_kept_during_a_long_outage_are_bounded_and_the_drops_counted(red
         assert status.dropped > 0
     finally:
         limiter.close()
+
+
+@pytest.mark.parametrize("mode", ["eventual", "strict"])
+def test_what_is_counted_while_redis_is_down_at_start_is_shipped_when_it_answers(make, redis_server, mode):
+    redis_server.kill()
+    limiter = make(mode)  # cannot join: every exchange fails until Redis answers
+    campaign = traffic.campaign(accounts=60, per_account=2)
+    for now, request in campaign:
+        limiter.check(request, now)
+        time.sleep(0.002)  # let the backoff end now and then, so that exchanges are tried (and fail)
+    status = limiter.storage_status
+    assert status is not None and status.failures > 1 and status.dropped == 0
+    redis_server.start()
+    wait_until(lambda: limiter.storage_status is not None and limiter.storage_status.healthy)
+    limiter.sync()
+    now = campaign[-1][0]
+    joiner = make(mode)
+    assert template_hits(joiner, now) == template_hits(limiter, now) == len(campaign)

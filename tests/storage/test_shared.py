@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from patternlimit import Action, Limiter, Request
+from patternlimit import Action, Decision, Limiter, Request, StorageStatus
+from patternlimit.storage.redis_log import READ_LIMIT, AsyncRedisLog, RedisLog
 from tests import traffic
 
 SECRET = b"test secret for the shared state!"
@@ -143,3 +144,64 @@ def test_strict_acheck_awaits_the_round_trip(make):
 
     decisions = asyncio.run(drive())
     assert blocked(decisions) / len(decisions) > 0.5
+
+
+@pytest.mark.parametrize("call", ["check", "acheck"])
+def test_a_strict_check_reads_every_entry_logged_before_its_own_even_past_one_read_s_limit(make, monkeypatch, call):
+    """More entries wait than one exchange returns (READ_LIMIT): the check reads on until it reaches its own
+    entry, not past it, and only then decides."""
+    rule = {"type": "limit", "name": "per-account", "limit": "10/minute", "strategy": "fixed-window", "weighted": False}
+    policy = {"rules": [rule]}
+    # sync_interval 60 s: no background exchange reads the entries for the checks under test
+    reader = make("redis-strict", policy=policy, sync_interval=60.0)
+    writer = make("redis-eventual", policy=policy, sync_interval=60.0)
+    assert reader._replicator is not None
+
+    def request(account: str) -> Request:
+        return Request(account=account, ip="203.0.113.9", text="hello", account_created_at=traffic.START - 30 * 86400)
+
+    for index in range(READ_LIMIT):  # one log entry each, none about the account checked below
+        writer.check(request(f"filler-{index}"), traffic.START)
+        writer.sync()
+    for index in range(12):  # then twelve hits of "one", past the first read
+        writer.check(request("one"), traffic.START + index)
+        writer.sync()
+
+    # Once the reader has appended its entry, the writer logs one more: it comes after the reader's in the log.
+    late: list[int] = []
+
+    def log_one_late() -> None:
+        if not late:
+            late.append(1)
+            writer.check(request("late"), traffic.START + 12)
+            writer.sync()
+
+    exchange, aexchange = RedisLog.exchange, AsyncRedisLog.aexchange
+
+    def spy(log: RedisLog, producer: bytes, *args: object) -> object:
+        result = exchange(log, producer, *args)  # type: ignore[arg-type]
+        if producer == reader._replicator.producer:  # type: ignore[union-attr]
+            log_one_late()
+        return result
+
+    async def aspy(log: AsyncRedisLog, producer: bytes, *args: object) -> object:
+        result = await aexchange(log, producer, *args)  # type: ignore[arg-type]
+        log_one_late()
+        return result
+
+    monkeypatch.setattr(RedisLog, "exchange", spy)
+    monkeypatch.setattr(AsyncRedisLog, "aexchange", aspy)
+    if call == "check":
+        decision, status = reader.check(request("one"), traffic.START + 13), reader.storage_status
+    else:
+
+        async def drive() -> tuple[Decision, StorageStatus | None]:
+            decision = await reader.acheck(request("one"), traffic.START + 13)
+            status = reader.storage_status
+            await reader.aclose()
+            return decision, status
+
+        decision, status = asyncio.run(drive())
+    assert late
+    assert decision.rule == "per-account" and not decision.allowed
+    assert status is not None and status.applied == READ_LIMIT + 12  # the late entry waits for the next exchange
