@@ -313,9 +313,8 @@ def test_check_many_equals_check_when_a_remembered_flag_falls_under_the_gate():
     stream = [
         (traffic.START + index, Request(account=f"a{index}", text=text.format(task=f"t{index}"))) for index in range(4)
     ]
-    stream += [
-        (traffic.START + 500 + index, Request(account=f"late{index}", text=text.format(task="t9"))) for index in range(2)
-    ]
+    late = text.format(task="t9")
+    stream += [(traffic.START + 500 + index, Request(account=f"late{index}", text=late)) for index in range(2)]
     one, batch = Limiter(policy, secret=SECRET), Limiter(policy, secret=SECRET)
     singles = [one.check(request, now) for now, request in stream]
     assert singles == batch.check_many([request for _, request in stream], [now for now, _ in stream])
