@@ -31,7 +31,7 @@ import xxhash
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from patternlimit._kernels.batch import observe_batch, observe_one
-from patternlimit._kernels.observe import ACCOUNTS, COPIES, HITS, NOVEL, YOUNG, novel_key, observe_request
+from patternlimit._kernels.observe import ACCOUNTS, COPIES, HITS, NOVEL, YOUNG, novel_key
 from patternlimit.context import AccountBook, AccountRecord, Standing, standing_of
 from patternlimit.errors import StorageError
 from patternlimit.escalation import Escalation, Flag, Taint
@@ -188,6 +188,8 @@ class Limiter:
         ).reshape(-1, 3)
         self._starts = np.cumsum([0, *(len(rule.conditions) for rule in rules)], dtype=np.int64)
         self._masks = np.zeros(len(rules), dtype=np.uint64)
+        self._no_conditions = np.zeros((0, 3), dtype=np.float64)
+        self._no_starts = np.zeros(1, dtype=np.int64)
         self._aged = [any(condition.code == _AGE_CODE for condition in rule.conditions) for rule in rules]
         self._keys = np.zeros(MAX_KEYS, dtype=np.uint64)
         self._out = np.zeros((MAX_KEYS, 5), dtype=np.float64)
@@ -489,6 +491,7 @@ class Limiter:
             np.array([fact.now for fact in facts], dtype=np.float64),
             np.array([fact.request.cost for fact in facts], dtype=np.int64),
             np.array([fact.copy_count for fact in facts], dtype=np.int64),
+            0,
             self._compiled.gate,
             self._conditions,
             self._starts,
@@ -814,16 +817,32 @@ class Limiter:
 
     def _apply(self, batch: Batch) -> int:
         """Apply another process's records (the lock is held); returns how many records were malformed."""
-        keys, out = self._keys, self._out
-        offset = 0
-        never = 1 << 62  # a gate no key reaches: replaying needs no estimates
-        for row in batch.observations.tolist():
-            now, account, content, cost, count, copy_count, young, _ = row
-            keys[:count] = batch.keys[offset : offset + count]
-            observe_request(*self._state, keys, count, account, content, bool(young), now, cost, never, copy_count, out)
+        observations = batch.observations
+        records = observations.shape[0]
+        if records:
+            offsets = np.zeros(records + 1, dtype=np.int64)
+            np.cumsum(observations["count"], out=offsets[1:])
+            observe_batch(
+                *self._state,
+                np.ascontiguousarray(batch.keys, dtype=np.uint64),
+                offsets,
+                np.ascontiguousarray(observations["account"], dtype=np.uint64),
+                np.ascontiguousarray(observations["content"], dtype=np.uint64),
+                np.ascontiguousarray(observations["young"], dtype=np.bool_),
+                np.ascontiguousarray(observations["now"], dtype=np.float64),
+                np.ascontiguousarray(observations["cost"], dtype=np.int64),
+                np.ascontiguousarray(observations["copy_count"], dtype=np.int64),
+                1 << 62,  # a gate no key reaches: replaying needs no estimates
+                0,
+                self._no_conditions,
+                self._no_starts,
+                np.empty((int(offsets[-1]), 5), dtype=np.float64),
+                np.empty((records, 0), dtype=np.uint64),
+            )
             if self._compiled.needs_age:
-                self._first_sightings(batch.keys[offset : offset + count].tolist(), now)
-            offset += count
+                bounds = offsets.tolist()
+                for index, now in enumerate(observations["now"].tolist()):
+                    self._first_sightings(batch.keys[bounds[index] : bounds[index + 1]].tolist(), now)
         malformed = 0
         for event in batch.events:
             try:
