@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import secrets
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
@@ -104,6 +106,36 @@ class Replicator:
             self._attempt([], locked=False)  # join now: load the snapshot before any request
         self._thread = threading.Thread(target=self._run, name="patternlimit-sync", daemon=True)
         self._thread.start()
+        _LIVE.add(self)
+
+    # -- fork (gunicorn --preload and the like) ------------------------------------------------------------------
+
+    def _before_fork(self) -> None:
+        """Hold both locks across the fork, so that no thread is halfway through a change the child inherits, and
+        ship what is pending (bounded by the socket timeout): the child must not count it a second time."""
+        self._exchange_lock.acquire()
+        self.owner._lock.acquire()
+        if not self._stop.is_set() and self._due():
+            self._attempt(self.journal.drain(), locked=True)
+
+    def _after_fork_in_parent(self) -> None:
+        self.owner._lock.release()
+        self._exchange_lock.release()
+
+    def _after_fork_in_child(self) -> None:
+        """The child is a process of its own: a producer id of its own (or the two would skip each other's records
+        as their own), fresh locks, a sync thread (threads do not survive a fork), no asyncio client of the
+        parent's loop. What the parent could not ship before the fork is the parent's to ship: the child drops it
+        (it holds those counts already, and will not read them back as its own)."""
+        self._exchange_lock = threading.Lock()
+        self.owner._lock = threading.Lock()
+        self.producer = secrets.token_hex(8).encode()
+        self._async = None
+        self.journal.drain()
+        if not self._stop.is_set():
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._run, name="patternlimit-sync", daemon=True)
+            self._thread.start()
 
     # -- the request path ----------------------------------------------------------------------------------------
 
@@ -379,6 +411,29 @@ class Replicator:
         close = getattr(self._client, "close", None)
         if close is not None and isinstance(self.spec.target, str):
             close()
+
+
+_LIVE: weakref.WeakSet[Replicator] = weakref.WeakSet()
+"""Replicators alive in this process, for the fork hooks (weak: a hook must not keep a limiter alive)."""
+
+
+def _before_fork() -> None:
+    for replicator in list(_LIVE):
+        replicator._before_fork()
+
+
+def _after_fork_in_parent() -> None:
+    for replicator in list(_LIVE):
+        replicator._after_fork_in_parent()
+
+
+def _after_fork_in_child() -> None:
+    for replicator in list(_LIVE):
+        replicator._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
 
 
 class _Rounds:
