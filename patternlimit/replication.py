@@ -46,6 +46,7 @@ from patternlimit.storage.redis_log import (
     Snapshot,
     connect,
     connect_async,
+    owns_pool,
 )
 
 if TYPE_CHECKING:
@@ -350,6 +351,10 @@ class Replicator:
             return
         self._snapshot_due = time.monotonic() + interval
         with self.owner._lock:
+            # The snapshot must hold exactly the log up to its cursor: what was counted here since the last
+            # exchange is shipped first (a joiner would count it twice, from the snapshot and from the log).
+            if self.journal.has_pending() and not self._attempt(self.journal.drain(), locked=True):
+                return
             state, cursor = self.owner._snapshot(), self._cursor or b"0-0"
         snapshot = Snapshot(self._generation, cursor, zlib.compress(state, 1))
         try:
@@ -411,6 +416,8 @@ class Replicator:
         close = getattr(self._client, "close", None)
         if close is not None and isinstance(self.spec.target, str):
             close()
+        elif owns_pool(self.spec, self._client):
+            self._client.connection_pool.disconnect()
 
 
 _LIVE: weakref.WeakSet[Replicator] = weakref.WeakSet()

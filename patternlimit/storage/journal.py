@@ -92,6 +92,10 @@ class Journal:
         """Bytes waiting to be shipped (encoded batches; the records of the current batch are not counted)."""
         return self._waiting_bytes
 
+    def has_pending(self) -> bool:
+        """Whether anything is waiting to be shipped, the current batch's records included."""
+        return bool(self._observations or self._events or self._waiting)
+
     def drain(self) -> list[bytes]:
         """Every waiting batch and the current records, encoded, oldest first; the journal is left empty."""
         with self._lock:

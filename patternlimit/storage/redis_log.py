@@ -84,15 +84,43 @@ def client_options(spec: StorageSpec) -> dict[str, Any]:
 
 
 def connect(spec: StorageSpec) -> Any:
-    """A synchronous client for ``spec`` (the given client itself when one was passed)."""
+    """A synchronous client for ``spec``: the given client itself when one was passed, unless it decodes replies.
+
+    The log's records and snapshots are binary, so a client or pool made with ``decode_responses=True`` (common in
+    apps that use Redis for text) would fail on them: the limiter then uses a pool of its own with the same
+    connection settings and ``decode_responses=False`` (closed with the limiter)."""
     target = spec.target
     if isinstance(target, redis.ConnectionPool):
-        return redis.Redis(connection_pool=target)
+        return redis.Redis(connection_pool=_binary(target))
+    if isinstance(target, redis.Redis) and _decodes(target.connection_pool):
+        return redis.Redis(connection_pool=_binary(target.connection_pool))
     if not isinstance(target, str):
         return target
     if spec.cluster:
         return redis.RedisCluster.from_url(target, **client_options(spec))
     return redis.Redis.from_url(target, **client_options(spec))
+
+
+def _decodes(pool: redis.ConnectionPool) -> bool:
+    return bool(pool.connection_kwargs.get("decode_responses"))
+
+
+def _binary(pool: redis.ConnectionPool) -> redis.ConnectionPool:
+    """``pool`` itself, or a pool of the limiter's own like it but with ``decode_responses=False``."""
+    if not _decodes(pool):
+        return pool
+    settings = {**pool.connection_kwargs, "decode_responses": False}
+    return redis.ConnectionPool(
+        connection_class=pool.connection_class, max_connections=pool.max_connections, **settings
+    )
+
+
+def owns_pool(spec: StorageSpec, client: Any) -> bool:
+    """Whether ``client``'s pool was made by :func:`connect` (so the limiter disconnects it at close)."""
+    pool = getattr(client, "connection_pool", None)
+    target = spec.target
+    given = target if isinstance(target, redis.ConnectionPool) else getattr(target, "connection_pool", None)
+    return pool is not None and not isinstance(target, str) and pool is not given
 
 
 def connect_async(spec: StorageSpec) -> Any | None:

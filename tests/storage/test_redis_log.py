@@ -150,3 +150,44 @@ def test_entries_are_read_by_field_name_whatever_their_order(make_log, redis_cli
     redis_client.xadd(log.keys.log, {"extra": "ignored", "b": b"batch", "p": b"writer"})
     (entry,) = log.exchange(b"me", b"", first.appended).entries
     assert (entry.producer, entry.batch) == (b"writer", b"batch")
+
+
+@pytest.mark.parametrize("mode", ["eventual", "strict"])
+@pytest.mark.parametrize("given", ["client", "pool"])
+def test_a_client_that_decodes_replies_still_shares_binary_state(shared_redis_url, namespace, mode, given):
+    """Apps often make their client with decode_responses=True; the log's binary records and snapshots must still
+    travel (the limiter uses a pool of its own like the app's), and the app's client keeps decoding."""
+    pool = redis.ConnectionPool.from_url(shared_redis_url, decode_responses=True)
+    client = redis.Redis(connection_pool=pool)
+    target = client if given == "client" else pool
+    options = {"mode": mode, "namespace": namespace, "snapshot_interval": 0.01}
+    requests = [Request(account=f"a{index}", ip="203.0.113.9", text="hello there, old friend") for index in range(40)]
+    try:
+        with Limiter(storage=target, storage_options=options, secret=b"x" * 32) as first:
+            for index, request in enumerate(requests):
+                first.check(request, 1e9 + index)
+            first.sync()
+            with Limiter(storage=target, storage_options=options, secret=b"x" * 32) as later:
+                later.sync()
+                assert later.storage_status is not None and later.storage_status.healthy
+                assert max(row.hits for row in later.top_patterns(5, 1e9 + 60)) == 40
+        client.set(f"{namespace}:app", "text")
+        assert client.get(f"{namespace}:app") == "text"  # the app's own client is untouched
+    finally:
+        client.close()
+        pool.disconnect()
+
+
+def test_a_snapshot_holds_exactly_the_log_up_to_its_cursor(shared_redis_url, namespace):
+    """Requests counted here but not yet shipped when a snapshot is written are shipped first: a process joining
+    from the snapshot must not count them twice (once in the snapshot, once from the log)."""
+    options = {"mode": "eventual", "namespace": namespace, "sync_interval": 60.0}
+    requests = [Request(account=f"a{index}", ip="203.0.113.9", text="hello there, old friend") for index in range(40)]
+    with Limiter(storage=shared_redis_url, storage_options=options, secret=b"x" * 32) as first:
+        for index, request in enumerate(requests):
+            first.check(request, 1e9 + index)  # counted locally, nothing shipped (the next sync is a minute away)
+        assert first._replicator is not None and first._replicator.publish_snapshot()
+        first.sync()
+        with Limiter(storage=shared_redis_url, storage_options=options, secret=b"x" * 32) as later:
+            later.sync()
+            assert max(row.hits for row in later.top_patterns(5, 1e9 + 60)) == 40
