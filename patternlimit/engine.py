@@ -234,7 +234,9 @@ class Limiter:
 
     def check(self, request: Request, now: float | None = None) -> Decision:
         """Count ``request`` and decide. ``now`` is epoch seconds (default: the wall clock)."""
-        facts = self._facts(request, time.time() if now is None else now)
+        moment = time.time() if now is None else now
+        _check_input(request, moment)
+        facts = self._facts(request, moment)
         if self._replicator is not None:
             return self._replicator.check([facts])[0]
         with self._lock:
@@ -243,7 +245,9 @@ class Limiter:
     async def acheck(self, request: Request, now: float | None = None) -> Decision:
         """:meth:`check` for async code. In memory (and in eventual mode) the hot path does no I/O and this returns
         at once; in strict Redis mode the round trip is awaited, so an ASGI app never blocks its event loop."""
-        facts = self._facts(request, time.time() if now is None else now)
+        moment = time.time() if now is None else now
+        _check_input(request, moment)
+        facts = self._facts(request, moment)
         if self._replicator is not None:
             return (await self._replicator.acheck([facts]))[0]
         with self._lock:
@@ -340,7 +344,7 @@ class Limiter:
     # -- request facts (no shared state) -----------------------------------------------------------------------
 
     def _facts(self, request: Request, now: float, text: TextFingerprint | None = None) -> _Facts:
-        _check_input(request, now)
+        """The facts of a request already checked by :func:`_check_input`."""
         ip = request.ip
         known = self._networks.get(ip) if type(ip) is str else None
         if known is None:
@@ -359,16 +363,8 @@ class Limiter:
             age = None
             standing = self._unknown_standing
         else:
-            age = now - created
-            if age < 0.0:
-                age = 0.0
-            context = self.policy.context
-            if age < context.young_age:
-                standing = Standing.YOUNG
-            elif age >= context.trusted_age:
-                standing = Standing.TRUSTED
-            else:
-                standing = Standing.ESTABLISHED
+            age = max(0.0, now - created)
+            standing = standing_of(age, self.policy.context)
         template: list[int] = []
         bands: list[int] = []
         content = 0
@@ -384,22 +380,13 @@ class Limiter:
             # a short frame is keyed whole by the template key anyway, so bands count only for long frames.
             if fingerprint.frame_tokens > self._long_frame:
                 bands = list(fingerprint.bands)
+        single = {"template": template, "near_duplicate": bands, "network": [network_key], "account": [account]}
         keys: list[int] = []
         spans: list[tuple[int, int]] = []
         for kind in self._compiled.kinds:
             start = len(keys)
-            if kind == "template":
-                keys += template
-            elif kind == "near_duplicate":
-                keys += bands
-            elif kind == "network":
-                keys.append(network_key)
-            elif kind == "account":
-                keys.append(account)
-            else:
-                keys += self._kind_keys(
-                    kind, request, network, account, {"template": template, "near_duplicate": bands}
-                )
+            known_keys = single.get(kind)  # the common kinds without a call; the others as _kind_keys says
+            keys += known_keys if known_keys is not None else self._kind_keys(kind, request, network, account, single)
             spans.append((start, len(keys)))
         if len(keys) > MAX_KEYS:
             del keys[MAX_KEYS:]
