@@ -16,6 +16,7 @@ campaign keeps its pattern flagged.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import threading
@@ -79,14 +80,18 @@ _AGE_CODE = 6
 _REMEMBERED_CHARS = 256
 """Longer account names are hashed every time rather than cached, so the caches' memory stays bounded."""
 
-_CHUNK = 512
+_CHUNK = 64
 """Requests per chunk of :meth:`Limiter.check_many` in memory: large enough that the two kernel calls per chunk
-cost nothing per request, small enough that the chunk's facts die young."""
+cost little per request, small enough that the chunk's facts (a dozen tracked objects a request) die before the
+garbage collector's youngest generation fills (700 objects) and is traced. Measured on 5,000 chat-sized requests,
+min per decision: 15.9 us at 64 and 128, 16.4 us at 32, 17.5 us at 16, 17.2 us at 512 (median 17.3 vs 21.3 us)."""
 
-_LABEL_STRIDE = 4
-"""Keys are considered for a kept sample on one request in this many: a busy key is still sampled within a few of
-its requests, and when more keys pass ``_LABEL_AFTER_HITS`` than ``_SAMPLES`` holds, the table's churn (a copy
-of the request and an eviction per key) is paid a quarter as often."""
+_LABEL_STRIDE = 16
+"""Keys are considered for a kept sample on one request in this many: a busy key is still sampled within a few
+dozen of its requests (top_patterns lists keys with hundreds), and when more keys pass ``_LABEL_AFTER_HITS`` than
+``_SAMPLES`` holds, the table's churn (a copy of the request and an eviction per key) is paid a sixteenth as often.
+Measured on 5,000 chat-sized requests repeated (every key past the threshold, the table churning), min per
+decision: 16.7 us at 4, 14.8 us at 16, 14.4 us with no sampling at all."""
 
 
 class TopPattern(NamedTuple):
@@ -476,8 +481,9 @@ class Limiter:
         """:meth:`_decide` for each of ``facts`` in order, with one kernel call for all the observations."""
         total = sum(len(fact.keys) for fact in facts)
         keys = np.fromiter((key for fact in facts for key in fact.keys), dtype=np.uint64, count=total)
-        offsets = np.zeros(len(facts) + 1, dtype=np.int64)
-        np.cumsum([len(fact.keys) for fact in facts], out=offsets[1:])
+        offsets = np.fromiter(
+            itertools.accumulate((len(fact.keys) for fact in facts), initial=0), dtype=np.int64, count=len(facts) + 1
+        )
         out = np.empty((total, 5), dtype=np.float64)
         masks = np.empty((len(facts), len(self._compiled.pattern_rules)), dtype=np.uint64)
         observe_batch(

@@ -21,6 +21,10 @@ from typing import Any
 from limits.storage.base import MovingWindowSupport, Storage
 
 
+_EMPTY = (0, 0.0)
+"""A key with no count: zero, expired."""
+
+
 class ClockedMemoryStorage(Storage, MovingWindowSupport):
     STORAGE_SCHEME = ["patternlimit-clocked"]  # noqa: RUF012 - limits' own attribute
 
@@ -40,13 +44,16 @@ class ClockedMemoryStorage(Storage, MovingWindowSupport):
         return ValueError
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        counters = self._counters
         with self._lock:
-            count, expires = self._counters.pop(key, (0, 0.0))
-            if expires <= self.now:
-                count, expires = 0, self.now + expiry
+            count, expires = counters.pop(key, _EMPTY)
+            now = self.now
+            if expires <= now:
+                count, expires = 0, now + expiry
             count += amount
-            self._counters[key] = (count, expires)
-            self._bound(self._counters)
+            counters[key] = (count, expires)
+            if len(counters) > self.max_keys:
+                self._bound(counters)
         if self.listener is not None:
             self.listener(["i", key, expiry, amount, self.now])
         return count
