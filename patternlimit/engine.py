@@ -32,6 +32,7 @@ import xxhash
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from patternlimit._kernels.batch import observe_batch, observe_one
+from patternlimit._kernels.entry import direct
 from patternlimit._kernels.observe import ACCOUNTS, COPIES, HITS, NOVEL, YOUNG, novel_key
 from patternlimit.context import AccountBook, AccountRecord, Standing, standing_of
 from patternlimit.errors import StorageError
@@ -202,6 +203,25 @@ class Limiter:
         self._aged = [any(condition.code == _AGE_CODE for condition in rule.conditions) for rule in rules]
         self._keys = np.zeros(MAX_KEYS, dtype=np.uint64)
         self._out = np.zeros((MAX_KEYS, 5), dtype=np.float64)
+        # The observe kernel's compiled entry for these very arrays and argument types, called without numba's
+        # per-call type dispatch (patternlimit._kernels.entry); the example observes nothing (no keys).
+        self._observe = direct(
+            observe_one,
+            *self._state,
+            self._keys,
+            0,
+            0,
+            0,
+            False,
+            0.0,
+            1,
+            self._compiled.gate,
+            0,
+            self._out,
+            self._conditions,
+            self._starts,
+            self._masks,
+        )
         self._lock = threading.Lock()
         self._book = AccountBook(capacity.accounts)
         self._escalation = Escalation(capacity.flags, self.policy.escalation.memory)
@@ -459,7 +479,7 @@ class Limiter:
         count = len(keys)
         self._keys[:count] = keys
         masks = self._masks
-        observe_one(
+        self._observe(  # observe_one, for the argument types _observe was made for: keep them exactly
             *self._state,
             self._keys,
             count,

@@ -38,13 +38,14 @@ Cost, measured on this project's 2-core AMD EPYC (L2 1 MiB per core, L3 32 MiB s
 0.68, as the minimum over interleaved blocks of 500 calls (thread CPU time) against the previous layout (per-key
 claims, no prefetch) on identical state: with the default preset (56 MiB of state) warmed by 3,000 requests of
 ``benchmarks/test_limiter.py``, eight keys per call of which seven count copies, 6.1-6.7 us per call (before:
-10.9-11.3 us), of which about 1.9 us is numba's dispatch of the 34 arguments; over requests the sketches have not
-seen, with every time bucket live, 7.6 us (before: 14.0 us). With every line already in cache (one request
-repeated) both layouts take about 4.6 us: the difference was waiting on misses one at a time. What remains is
-mostly the dispatch and the heavy hitters' probe chains and heap (about 1-1.5 us: each step's address is read in
-the step before; prefetching the next heap level measured no faster). Prefetching 2, 4 or all keys ahead was no
-faster than one. A cold compile of this kernel takes about 9.5 s of CPU (6 s before), once per machine
-(``cache=True``).
+10.9-11.3 us), of which about 1.9 us is numba's dispatch of the 34 arguments (the engine calls the compiled
+entry point directly, which skips the type lookup, about half of that: :mod:`patternlimit._kernels.entry`); over
+requests the sketches have not seen, with every time bucket live, 7.6 us (before: 14.0 us). With every line
+already in cache (one request repeated) both layouts take about 4.6 us: the difference was waiting on misses one
+at a time. What remains is mostly the dispatch and the heavy hitters' probe chains and heap (about 1-1.5 us: each
+step's address is read in the step before; prefetching the next heap level measured no faster). Prefetching 2,
+4 or all keys ahead was no faster than one. A cold compile of this kernel takes about 9.5 s of CPU (6 s before),
+once per machine (``cache=True``).
 
 State arguments, in order: count-min (``counters``, ``ring``, ``row_seeds``, ``bucket_seconds``), accounts spread
 (``registers``, ``ring``, ``seeds``, ``memo``, ``bucket_seconds``), young spread (same), the seen filter

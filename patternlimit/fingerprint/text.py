@@ -25,6 +25,7 @@ import numpy as np
 import xxhash
 
 from patternlimit._kernels import text as kernels
+from patternlimit._kernels.entry import direct
 from patternlimit._kernels.reference.text import tokenize
 from patternlimit.errors import ConfigurationError
 from patternlimit.keying import Keyring
@@ -72,7 +73,6 @@ class TextFingerprint(NamedTuple):
 
 
 # Module-level aliases for the hot path: one global lookup instead of an attribute chain per use.
-_text_kernel = kernels.text_fingerprint
 _text_many_kernel = kernels.text_fingerprint_many
 _xxh3 = xxhash.xxh3_64_intdigest
 _new_fingerprint = TextFingerprint._make
@@ -115,6 +115,7 @@ class TextFingerprinter:
         "_buffers",
         "_content_seed",
         "_half",
+        "_kernel",
         "_seeds",
         "_unsampled_chars",
         "bands",
@@ -140,6 +141,10 @@ class TextFingerprinter:
         self._seeds = seeds
         self._content_seed = keyring.seed("fingerprint:content")
         self._buffers = _Buffers(bands, edge_tokens)
+        # Every call passes bytes and this thread's buffers (same types in every thread): the compiled entry, without
+        # numba's per-call type dispatch (patternlimit._kernels.entry).
+        buffers = self._buffers
+        self._kernel = direct(kernels.text_fingerprint, b"", seeds, buffers.out, buffers.scratch)
 
     def __repr__(self) -> str:
         return f"TextFingerprinter(max_bytes={self.max_bytes}, edge_tokens={self.edge_tokens}, bands={self.bands})"
@@ -180,7 +185,7 @@ class TextFingerprinter:
             data = self.sample(text)
         buffers = self._buffers
         out = buffers.out
-        _text_kernel(data, self._seeds, out, buffers.scratch)
+        self._kernel(data, self._seeds, out, buffers.scratch)
         values = out.tolist()
         frame_tokens = values[_OUT_FRAME_TOKENS]
         opening = values[_OUT_OPENING]

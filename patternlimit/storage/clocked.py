@@ -20,7 +20,6 @@ from typing import Any
 
 from limits.storage.base import MovingWindowSupport, Storage
 
-
 _EMPTY = (0, 0.0)
 """A key with no count: zero, expired."""
 
