@@ -31,9 +31,10 @@ import numpy as np
 import xxhash
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
-from patternlimit._kernels.batch import observe_batch, observe_one
+from patternlimit._kernels.batch import observe_batch
 from patternlimit._kernels.entry import direct
 from patternlimit._kernels.observe import ACCOUNTS, COPIES, HITS, NOVEL, YOUNG, novel_key
+from patternlimit._kernels.packed import observe_one_packed, pack_state
 from patternlimit.context import AccountBook, AccountRecord, Standing, standing_of
 from patternlimit.errors import StorageError
 from patternlimit.escalation import Escalation, Flag, Taint
@@ -203,11 +204,13 @@ class Limiter:
         self._aged = [any(condition.code == _AGE_CODE for condition in rule.conditions) for rule in rules]
         self._keys = np.zeros(MAX_KEYS, dtype=np.uint64)
         self._out = np.zeros((MAX_KEYS, 5), dtype=np.float64)
-        # The observe kernel's compiled entry for these very arrays and argument types, called without numba's
-        # per-call type dispatch (patternlimit._kernels.entry); the example observes nothing (no keys).
+        # The observe kernel with the state as one table of addresses (patternlimit._kernels.packed), through its
+        # compiled entry for these very argument types, without numba's per-call type dispatch
+        # (patternlimit._kernels.entry); the example observes nothing (no keys).
+        self._packed = pack_state(self._state)
         self._observe = direct(
-            observe_one,
-            *self._state,
+            observe_one_packed,
+            *self._packed,
             self._keys,
             0,
             0,
@@ -479,8 +482,8 @@ class Limiter:
         count = len(keys)
         self._keys[:count] = keys
         masks = self._masks
-        self._observe(  # observe_one, for the argument types _observe was made for: keep them exactly
-            *self._state,
+        self._observe(  # observe_one_packed, for the argument types _observe was made for: keep them exactly
+            *self._packed,
             self._keys,
             count,
             facts.account,

@@ -1,0 +1,168 @@
+"""The single-request kernel with the sketch state passed as one table of addresses instead of 24 arguments.
+
+Each array argument of a compiled function is unboxed on every call from Python (its shape, strides and data
+pointer read, a reference taken and dropped), and for :func:`patternlimit._kernels.batch.observe_one` the 19 state
+arrays were most of the cost of a call that does little else. :func:`observe_one_packed` takes them as rows of
+``layout int64[19, 5]`` (``[address, dim0, dim1, dim2, dim3]``, unused dims 0) and their five window lengths as
+``seconds float64[5]``, rebuilds each array in place with ``numba.carray`` (no copy: the same memory), and calls
+``observe_one`` with them, so what it computes and mutates is exactly what ``observe_one`` does with the arrays.
+
+:func:`pack_state` builds the table from the 24 state arguments in ``observe_one``'s order and checks each array's
+dtype, rank and C-contiguity against :data:`STATE_ARRAYS`: the kernel trusts the table, so an array of another
+type would be read as the wrong one. The caller must keep every packed array alive, and never rebind it, for as
+long as it uses the table (the limiter owns its sketches for its whole life and restores snapshots in place).
+
+Measured on this project's 2-core EPYC (scratch script, interleaved, min of 3,000 calls that observe nothing):
+the compiled entry of ``observe_one`` 2.2 us a call, of ``observe_one_packed`` 0.9 us.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from numba import njit, types
+from numba.core.typing.templates import Signature
+from numba.extending import intrinsic
+from numba.np.numpy_support import carray
+
+from patternlimit._kernels.batch import observe_one
+
+STATE_ARRAYS: tuple[tuple[type, int], ...] = (
+    (np.uint32, 3),  # count-min counters
+    (np.int64, 1),  # count-min ring
+    (np.uint64, 1),  # count-min row seeds
+    (np.uint8, 4),  # accounts spread registers
+    (np.int64, 1),  # ring
+    (np.uint64, 1),  # seeds
+    (np.float64, 3),  # memo
+    (np.uint8, 4),  # young spread registers
+    (np.int64, 1),  # ring
+    (np.uint64, 1),  # seeds
+    (np.float64, 3),  # memo
+    (np.uint64, 2),  # seen filter bits
+    (np.int64, 1),  # ring
+    (np.uint64, 1),  # seeds
+    (np.int64, 3),  # heavy hitters entries
+    (np.int32, 2),  # links
+    (np.int64, 2),  # tallies
+    (np.int64, 1),  # ring
+)
+"""Dtype and rank of each state array, in ``observe_one``'s order (the scalars left out)."""
+
+_SECONDS_AT = (3, 8, 13, 17, 23)
+"""Positions of the five ``bucket_seconds`` among the 24 state arguments; the table seed is at 22."""
+_TABLE_SEED_AT = 22
+
+
+def pack_state(state: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(layout, seconds, table_seed)`` for :func:`observe_one_packed` from ``observe_one``'s 24 state arguments;
+    raises ``TypeError`` if an array is not of the dtype and rank the kernel reads it as, or not C-contiguous."""
+    if len(state) != 24:
+        raise TypeError(f"expected the 24 state arguments of observe_one, got {len(state)}")
+    arrays = [part for index, part in enumerate(state) if index not in (*_SECONDS_AT, _TABLE_SEED_AT)]
+    layout = np.zeros((len(STATE_ARRAYS), 5), dtype=np.int64)
+    for row, (array, (dtype, rank)) in enumerate(zip(arrays, STATE_ARRAYS, strict=True)):
+        if not (isinstance(array, np.ndarray) and array.dtype == dtype and array.ndim == rank):
+            raise TypeError(f"state array {row}: expected {np.dtype(dtype).name}[{rank}d], got {array!r:.80}")
+        if not array.flags.c_contiguous or not array.flags.writeable:
+            raise TypeError(f"state array {row} must be C-contiguous and writeable")
+        layout[row, 0] = array.ctypes.data
+        layout[row, 1 : 1 + rank] = array.shape
+    seconds = np.array([float(state[index]) for index in _SECONDS_AT], dtype=np.float64)
+    return layout, seconds, int(state[_TABLE_SEED_AT])
+
+
+@intrinsic
+def _pointer(typingctx: object, address: types.Type, dtype: types.Type) -> tuple[Signature, Callable[..., Any]]:
+    """``address`` (an ``int64``) as a pointer to ``dtype`` (a numpy scalar type such as ``np.uint32``)."""
+    target = types.CPointer(dtype.instance_type)  # type: ignore[attr-defined,no-untyped-call]
+
+    def codegen(context: Any, builder: Any, signature: Signature, args: list[Any]) -> Any:
+        return builder.inttoptr(args[0], context.get_value_type(target))
+
+    return target(address, dtype), codegen
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _one(layout: np.ndarray, row: int, dtype: Any) -> np.ndarray:  # pragma: no cover - compiled
+    return carray(_pointer(layout[row, 0], dtype), (layout[row, 1],))  # type: ignore[call-arg]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _two(layout: np.ndarray, row: int, dtype: Any) -> np.ndarray:  # pragma: no cover - compiled
+    return carray(_pointer(layout[row, 0], dtype), (layout[row, 1], layout[row, 2]))  # type: ignore[call-arg]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _three(layout: np.ndarray, row: int, dtype: Any) -> np.ndarray:  # pragma: no cover - compiled
+    shape = (layout[row, 1], layout[row, 2], layout[row, 3])
+    return carray(_pointer(layout[row, 0], dtype), shape)  # type: ignore[call-arg]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _four(layout: np.ndarray, row: int, dtype: Any) -> np.ndarray:  # pragma: no cover - compiled
+    shape = (layout[row, 1], layout[row, 2], layout[row, 3], layout[row, 4])
+    return carray(_pointer(layout[row, 0], dtype), shape)  # type: ignore[call-arg]
+
+
+@njit(cache=True, nogil=True)
+def observe_one_packed(
+    layout: np.ndarray,
+    seconds: np.ndarray,
+    table_seed: int,
+    keys: np.ndarray,
+    count: int,
+    account: int,
+    content: int,
+    young: bool,
+    now: float,
+    cost: int,
+    gate: int,
+    copy_count: int,
+    out: np.ndarray,
+    conditions: np.ndarray,
+    starts: np.ndarray,
+    masks: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """``observe_one`` on the state ``layout`` and ``seconds`` describe (see :func:`pack_state`)."""
+    observe_one(
+        _three(layout, 0, np.uint32),
+        _one(layout, 1, np.int64),
+        _one(layout, 2, np.uint64),
+        seconds[0],
+        _four(layout, 3, np.uint8),
+        _one(layout, 4, np.int64),
+        _one(layout, 5, np.uint64),
+        _three(layout, 6, np.float64),
+        seconds[1],
+        _four(layout, 7, np.uint8),
+        _one(layout, 8, np.int64),
+        _one(layout, 9, np.uint64),
+        _three(layout, 10, np.float64),
+        seconds[2],
+        _two(layout, 11, np.uint64),
+        _one(layout, 12, np.int64),
+        _one(layout, 13, np.uint64),
+        seconds[3],
+        _three(layout, 14, np.int64),
+        _two(layout, 15, np.int32),
+        _two(layout, 16, np.int64),
+        _one(layout, 17, np.int64),
+        table_seed,
+        seconds[4],
+        keys,
+        count,
+        account,
+        content,
+        young,
+        now,
+        cost,
+        gate,
+        copy_count,
+        out,
+        conditions,
+        starts,
+        masks,
+    )
