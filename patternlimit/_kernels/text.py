@@ -23,8 +23,18 @@
   A placeholder equal to the previous frame token is dropped (consecutive identical placeholders collapse), so a
   list of numbers or identifiers is one token whatever its length. Words never collapse.
 
-Token hashes: a word is FNV-1a 64 over its folded bytes, finished with ``mix64(fnv ^ token_seed)``; a placeholder
-is ``mix64(token_seed ^ kind * PLACEHOLDER_SALT)``.
+**Token hashes** are keyed from the first byte. A word's folded bytes are taken 8 at a time as little-endian
+``uint64`` chunks; each full chunk is one step ``state = mix64(state ^ chunk)`` from ``state = token_seed``, and the
+token is ``mix64(state ^ tail ^ length << 56)``, where ``tail`` holds the last ``length % 8`` bytes (zero above
+them, so it never reaches the top byte, which carries the length modulo 256). A word of up to 7 bytes, most words
+of prose, costs one ``mix64``, and as ``mix64`` is a bijection no two such words collide under any seed; a collision
+that involves a longer word needs a difference that survives ``mix64`` of a state the secret decides, so one found
+for one deployment says nothing of another. (The hash this replaces, an unkeyed FNV-1a over the bytes finished with
+``mix64(fnv ^ token_seed)``, let collisions be searched for offline once and hold under every secret.) A cheaper
+step per chunk, one multiply and xor-shift, was not taken: a difference in the top bit of a chunk passes through a
+multiply unchanged whatever the state, so the next chunk could cancel it under every seed. A placeholder is
+``mix64(token_seed ^ kind * PLACEHOLDER_SALT)``; ``kind * PLACEHOLDER_SALT`` has a top byte of 8 or more for every
+kind, so no word of up to 7 bytes hashes like a placeholder.
 
 **Template key**: with ``E`` edge tokens and ``count`` frame tokens, the *edge tokens* are those at positions
 ``< E`` and ``>= max(E, count - E)``: the first ``E`` and the last ``E``, or all of them when ``count <= 2 E``.
@@ -58,26 +68,34 @@ bands differ). With no shingle (fewer than two frame tokens), the SimHash and ba
 **Word fast path** (same tokens, fewer branches): a word run's length is what a byte loop mispredicts, once per
 word, and on text it has not seen before (each request's prompt) that is most of the cost. So where 8 bytes are
 left, a run of ASCII letters is read 8 bytes at a time: bit tricks on the 64-bit word ("SWAR") mark its letters, the
-first non-letter ends the run, camelCase is one shift and mask, and FNV-1a runs over the run's bytes with no branch
-on its length (the last partial word's 7 steps are computed and the right one kept). Anything else at the run's end
-(a digit, ``_``, a non-ASCII byte, a connector followed by a word byte, a camelCase step, a run that may be
-``http``) hands the run back, from its first byte, to the byte loop, which states the rules. Fence and newline
+first non-letter ends the run, camelCase is one shift and mask, and the word hash takes each full 8 bytes as one
+chunk and the last partial word masked to the run's bytes (``8 * length <= 56``, so the shift is defined) with no
+branch on its length. The 8 bytes are one unaligned load (``_load_unaligned``; LLVM does not merge eight byte loads
+here). Anything else at the run's end (a digit, ``_``, a non-ASCII byte, a connector followed by a word byte, a
+camelCase step, a run that may be ``http``) hands the run back, from its first byte, to the byte loop, which states
+the rules and gathers the same chunks a byte at a time, so both give a word the same hash. Fence and newline
 searches inside payload also step 8 bytes at a time.
 
-Cost: one pass over the bytes; per frame token two ``mix64`` and a carry-save add. Measured on this project's
-2-core EPYC, kernel alone (the ``min`` of repeated runs): 6.7 us for 2 KB of prose when each call sees a different
-text (9.0 us with a byte loop), 5.6 us when one text is repeated (5.1 us: a byte loop's branches are learnt on a
-repeated text), 1.1 us for a 2 KB coding prompt (1.9 us), 2.9 ns per byte on 64 KB of prose (4.0 ns).
-:func:`text_fingerprint_many` runs the same pass over many texts in one call. The wrapper
-(:class:`patternlimit.fingerprint.TextFingerprinter`) caps the bytes at ``max_bytes``.
+Cost: one pass over the bytes; per frame token two ``mix64`` (and one more per full 8 bytes of a word of 8 bytes or
+more) and a carry-save add. Measured on this project's 2-core EPYC with ``python -m benchmarks.text_kernel --against
+5d7ba44`` (the kernel alone, one ``text_fingerprint`` call per text from Python, numba's dispatch of about 0.4 us
+included; the ``min`` of 200 runs with the two kernels interleaved, the lowest of three such runs): 4.6 us for 2 KB
+of prose when each call sees a different text (6.6 us with the FNV-1a word hash and byte-by-byte 8-byte loads before
+it), 3.8 us when one text is repeated (5.7 us), 4.4 us for 2 KB of ``tests/traffic.py`` prompts (6.0 us), 0.93 us
+for a 2 KB coding prompt (1.05 us), 1.6 ns per byte on 64 KB of prose (2.5 ns). :func:`text_fingerprint_many` runs
+the same pass over many texts in one call: 4.2 us a text for the 2 KB prose (6.2 us), the dispatch paid once. The
+wrapper (:class:`patternlimit.fingerprint.TextFingerprinter`) caps the bytes at ``max_bytes``.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from llvmlite import ir
+from numba import config as numba_config
 from numba import njit, types
 from numba.core.typing.templates import Signature
 from numba.extending import intrinsic
@@ -128,8 +146,6 @@ CLASS_DIGIT = 5
 CLASS_UNDERSCORE = 6
 CLASS_HIGH = 7
 
-FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-FNV_PRIME = np.uint64(0x100000001B3)
 PLACEHOLDER_SALT = np.uint64(0xD6E8FEB86659FD93)
 CODE_SALT = np.uint64(0xA0761D6478BD642F)
 OPENING_SALT = np.uint64(0x4F50454E494E4721)  # "OPENING!"
@@ -187,6 +203,7 @@ _LOW_32 = np.uint64(0xFFFFFFFF)
 _BYTE = np.uint64(0xFF)
 _U2 = np.uint64(2)
 _U3 = np.uint64(3)
+_U7 = np.uint64(7)
 _U8 = np.uint64(8)
 _U56 = np.uint64(56)
 
@@ -207,12 +224,45 @@ def _trailing_zeros(value: np.uint64) -> np.uint64:  # pragma: no cover - compil
     return _count_trailing_zeros(value)  # type: ignore[call-arg]
 
 
+@intrinsic
+def _load_unaligned(typingctx: object, data: types.Type, pos: types.Type) -> tuple[Signature, Callable[..., Any]]:
+    """The 8 bytes of ``data`` from ``pos`` as a little-endian ``uint64``: one unaligned load, no bounds check.
+
+    LLVM does not merge eight byte loads into one here (it keeps a 4-byte load and four 1-byte loads and the shifts
+    that join them), so the load is spelt out; a big-endian host would swap the bytes.
+    """
+
+    def codegen(context: Any, builder: Any, signature: Signature, args: list[Any]) -> Any:
+        buffer = context.make_array(signature.args[0])(context, builder, args[0])
+        address = builder.bitcast(builder.gep(buffer.data, [args[1]]), ir.IntType(64).as_pointer())
+        value = builder.load(address, align=1)
+        return builder.bswap(value) if sys.byteorder == "big" else value
+
+    return types.uint64(data, pos), codegen
+
+
+if numba_config.BOUNDSCHECK:  # type: ignore[attr-defined]  # numba sets it from NUMBA_BOUNDSCHECK at import
+
+    @njit(cache=True, nogil=True, inline="always")
+    def _load64(data: bytes, pos: int) -> np.uint64:  # pragma: no cover - compiled
+        """Under ``NUMBA_BOUNDSCHECK=1``, byte by byte, so that the bounds check sees each of the 8 bytes read."""
+        value = _ZERO
+        for offset in range(8):
+            value |= np.uint64(data[np.uintp(pos + offset)]) << np.uint64(8 * offset)
+        return value
+
+else:
+
+    @njit(cache=True, nogil=True, inline="always")
+    def _load64(data: bytes, pos: int) -> np.uint64:  # pragma: no cover - compiled
+        """The 8 bytes of ``data`` from ``pos`` (``pos + 8 <= len(data)``) as a little-endian ``uint64``."""
+        return _load_unaligned(data, np.uintp(pos))  # type: ignore[call-arg, arg-type]
+
+
 @njit(cache=True, nogil=True, inline="always")
-def _load64(data: bytes, pos: int) -> np.uint64:  # pragma: no cover - compiled
-    value = _ZERO
-    for offset in range(8):
-        value |= np.uint64(data[np.uintp(pos + offset)]) << np.uint64(8 * offset)
-    return value
+def _byte_at(data: bytes, pos: int) -> int:  # pragma: no cover - compiled
+    """``data[pos]`` for ``0 <= pos < len(data)``: an unsigned index spares the negative-index wrap-around."""
+    return data[np.uintp(pos)]
 
 
 _EVERY_BYTE = np.uint64(0x0101010101010101)
@@ -302,6 +352,13 @@ def _url_end(data: bytes, pos: int, size: int) -> int:  # pragma: no cover - com
 @njit(cache=True, nogil=True, inline="always")
 def _is_letter_class(byte_class: int) -> bool:  # pragma: no cover - compiled
     return byte_class in (CLASS_LOWER, CLASS_UPPER, CLASS_HIGH)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _word_token(state: np.uint64, tail: np.uint64, length: int) -> np.uint64:  # pragma: no cover - compiled
+    """A word's token hash: ``state`` (the token seed chained through the word's full 8-byte chunks), ``tail``
+    (its last ``length % 8`` folded bytes, little-endian, zero above) and its length in the top byte."""
+    return mix64(state ^ tail ^ (np.uint64(length) << _U56))
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -416,18 +473,17 @@ def _fingerprint_span(
     pos = first
     line_start = True
     while pos < size:
-        if not line_start and BYTE_CLASS[data[pos]] == CLASS_SPACE:
+        if not line_start and BYTE_CLASS[_byte_at(data, pos)] == CLASS_SPACE:
             # Spaces between words are most of the non-word bytes: skip them before any other test.
             pos += 1
             continue
         kind = KIND_NONE
-        fnv = FNV_OFFSET
         if line_start:
             line_start = False
             indent = 0
             scan = pos
             while scan < size:
-                value = data[scan]
+                value = _byte_at(data, scan)
                 if value == SPACE:
                     indent += 1
                 elif value == TAB:
@@ -437,7 +493,7 @@ def _fingerprint_span(
                 scan += 1
             pos = scan
             if indent >= 4 and scan < size:
-                byte_class = BYTE_CLASS[data[scan]]
+                byte_class = BYTE_CLASS[_byte_at(data, scan)]
                 if byte_class != CLASS_SPACE and byte_class != CLASS_NEWLINE and not _fence_at(data, scan, size):
                     # An indented line is payload up to (not including) its newline.
                     if not in_code:
@@ -446,7 +502,7 @@ def _fingerprint_span(
                     pos = _find_byte(data, pos, size, NEWLINE)
             continue
 
-        value = data[pos]
+        value = _byte_at(data, pos)
         byte_class = BYTE_CLASS[value]
         if byte_class < CLASS_LOWER:
             if value == NEWLINE:
@@ -460,7 +516,7 @@ def _fingerprint_span(
                 pos = _fence_end(data, pos, size)
                 continue
             if value in (DOUBLE_QUOTE, SINGLE_QUOTE, BACKTICK) and (
-                pos == first or BYTE_CLASS[data[pos - 1]] < CLASS_LOWER
+                pos == first or BYTE_CLASS[_byte_at(data, pos - 1)] < CLASS_LOWER
             ):
                 closing = _closing_quote(data, pos, size)
                 if closing >= 0:
@@ -474,6 +530,7 @@ def _fingerprint_span(
                 # Fast path for a run of ASCII letters ended by a byte that ends it for sure: 8 bytes at a time.
                 word_start = pos
                 carry_lower = _ZERO
+                state = token_seed
                 word = _load64(data, pos)
                 if ((word | _CASE_BITS) & _LOW_32) != _HTTP:
                     while True:
@@ -486,8 +543,7 @@ def _fingerprint_span(
                         if stop == _ZERO:
                             if camel != _ZERO:
                                 break
-                            for offset in range(8):
-                                fnv = (fnv ^ ((folded >> np.uint64(8 * offset)) & _BYTE)) * FNV_PRIME
+                            state = mix64(state ^ folded)
                             carry_lower = lower_bits >> _U56
                             pos += 8
                             if pos + 8 > size:
@@ -505,20 +561,16 @@ def _fingerprint_span(
                         if (
                             terminator in (DOT, SINGLE_QUOTE, SLASH, BACKSLASH, AT_SIGN)
                             and end + 1 < size
-                            and BYTE_CLASS[data[end + 1]] >= CLASS_LOWER
+                            and BYTE_CLASS[_byte_at(data, end + 1)] >= CLASS_LOWER
                         ):
                             break  # a connector that joins the run to more of it
-                        chained = fnv
-                        for offset in range(7):
-                            chained = (chained ^ ((folded >> np.uint64(8 * offset)) & _BYTE)) * FNV_PRIME
-                            if offset < length:
-                                fnv = chained
+                        # ``zeros - 7`` is ``8 * length`` <= 56: the mask of the run's bytes in this word.
+                        token = _word_token(state, folded & ((_ONE << (zeros - _U7)) - _ONE), end - word_start)
                         pos = end + 1 if terminator == SPACE else end
                         kind = KIND_WORD
                         break
                 if kind == KIND_NONE:
                     pos = word_start
-                    fnv = FNV_OFFSET
         if kind == KIND_NONE and byte_class >= CLASS_LOWER:
             url_end = _url_end(data, pos, size) if (value | CASE_BIT) == LOWER_H else -1
             if url_end >= 0:
@@ -529,8 +581,12 @@ def _fingerprint_span(
                 has_digit = False
                 marked = False
                 previous_class = CLASS_OTHER
+                # The word hash over the run's bytes, as in the fast path: 8 bytes gather in ``chunk``, then chain.
+                run_start = pos
+                state = token_seed
+                chunk = _ZERO
                 while pos < size:
-                    value = data[pos]
+                    value = _byte_at(data, pos)
                     byte_class = BYTE_CLASS[value]
                     if byte_class == CLASS_LOWER:  # the common case first: it saves a few branches per byte
                         has_letter = True
@@ -549,7 +605,7 @@ def _fingerprint_span(
                         # A connector joins the run only between two word bytes.
                         if pos + 1 >= size:
                             break
-                        next_class = BYTE_CLASS[data[pos + 1]]
+                        next_class = BYTE_CLASS[_byte_at(data, pos + 1)]
                         if next_class < CLASS_LOWER:
                             break
                         if value in (DOT, COMMA):
@@ -564,21 +620,24 @@ def _fingerprint_span(
                             marked = True
                         else:
                             break
-                    fnv = (fnv ^ np.uint64(value)) * FNV_PRIME
+                    filled = (pos - run_start) & 7
+                    chunk |= np.uint64(value) << np.uint64(8 * filled)
+                    if filled == 7:
+                        state = mix64(state ^ chunk)
+                        chunk = _ZERO
                     previous_class = byte_class
                     pos += 1
                 if has_letter and not has_digit and not marked:
                     kind = KIND_WORD
+                    token = _word_token(state, chunk, pos - run_start)
                 elif not has_letter and not marked:
                     kind = KIND_NUMBER
                 else:
                     kind = KIND_IDENTIFIER
 
-        if kind == KIND_WORD:
-            token = mix64(fnv ^ token_seed)
-        elif kind == last_kind:
-            continue
-        else:
+        if kind != KIND_WORD:
+            if kind == last_kind:
+                continue
             token = mix64(token_seed ^ (np.uint64(kind) * PLACEHOLDER_SALT))
         last_kind = kind
         in_code = False
@@ -586,7 +645,7 @@ def _fingerprint_span(
             head = mix64(head ^ token)
             if count == edge_tokens - 1:
                 first_edges = head
-        scratch[PLANES + ring_slot] = token
+        scratch[np.uintp(PLANES + ring_slot)] = token
         ring_slot += 1
         if ring_slot == edge_tokens:
             ring_slot = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import subprocess
@@ -14,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from patternlimit._kernels import text as kernels
+from patternlimit._kernels.hashing import mix64_py
 from patternlimit._kernels.reference import text as reference
 
 # Pieces that exercise every rule and its edge: fences (closed, open, long), quotes (closed, unclosed, escaped,
@@ -190,6 +192,70 @@ def test_tokenizer_masks_as_documented():
     assert tokens[-2] == (kernels.KIND_WORD, b"don't")
 
 
+def test_word_hash_is_the_keyed_chunk_chain():
+    """Known answers: full 8-byte chunks chained from the token seed, then the rest with the length on top."""
+    seed = 0x0123456789ABCDEF
+    assert reference.word_hash(b"hello", seed) == mix64_py(seed ^ int.from_bytes(b"hello", "little") ^ 5 << 56)
+    state = mix64_py(seed ^ int.from_bytes(b"question", "little"))
+    assert reference.word_hash(b"question", seed) == mix64_py(state ^ 8 << 56)
+    assert reference.word_hash(b"questions", seed) == mix64_py(state ^ ord("s") ^ 9 << 56)
+    long_word = b"x" * 300  # the length enters modulo 256, in the byte no chunk of the rest reaches
+    assert reference.word_hash(long_word, seed) != reference.word_hash(long_word[:-8], seed)
+
+
+WORDS_1_TO_33 = [
+    bytes(random.Random(length).choices(b"abcdefghijklmnopqrstuvwxyz", k=length)) for length in range(1, 34)
+]
+
+
+@pytest.mark.parametrize("word", WORDS_1_TO_33, ids=len)
+def test_word_hash_depends_on_the_token_seed(word):
+    """The seed enters before the first chunk: another deployment secret gives another hash for every word, and
+    the kernel's keys change with the token seed alone."""
+    hashes = {reference.word_hash(word, int(seed)) for seed in SEEDS}
+    assert len(hashes) == len(SEEDS)
+    other = SEEDS.copy()
+    other[kernels.SEED_TOKEN] ^= np.uint64(1)
+    text = word + b" and " + word.upper()
+    assert run(kernels, text, seeds=other) == run(reference, text, seeds=other)
+    assert run(kernels, text, seeds=other)[kernels.OUT_TEMPLATE] != run(kernels, text)[kernels.OUT_TEMPLATE]
+
+
+@pytest.mark.parametrize("word", WORDS_1_TO_33, ids=len)
+def test_fast_path_and_byte_loop_hash_a_word_alike(word):
+    """The 8-byte fast path (8 bytes or more left) and the byte loop (a word at the end of the text, or one that
+    has to be handed back) give a word the same token hash, at every alignment and whatever ends it."""
+    expected = run(reference, word)[kernels.OUT_TEMPLATE]
+    camel = word[:1] + word[1:].upper()  # "xYZ": a camelCase step, so an identifier, not a word
+    for text in [
+        word,  # the byte loop only (or the fast path handing back near the end)
+        word.upper(),
+        word.capitalize() + b" " * 16,  # the fast path
+        *[b"," * offset + word + b" " * 9 for offset in range(8)],  # every alignment of the 8-byte steps
+        word + b".",
+        word + b". " + b"," * 8,
+        word + b"'",
+        word + b"\n" + b" " * 8,
+        word + b" " + camel,  # a placeholder follows: another template, checked below
+    ]:
+        fingerprint = run(kernels, text)
+        assert fingerprint == run(reference, text), text
+        if camel not in text:
+            assert fingerprint[kernels.OUT_TEMPLATE] == expected, text
+
+
+def test_words_of_up_to_seven_bytes_never_collide():
+    """With no full chunk, a word's hash is ``mix64`` (a bijection) of its seed-masked bytes and length, so no two
+    such words collide under any secret; nor can one equal a placeholder, whose salted kind has a top byte >= 8."""
+    alphabet = [bytes([value]) for value in b"abcdefghijklmnopqrstuvwxyz'"] + [b"\xc3"]
+    words = [b"".join(letters) for size in (1, 2, 3) for letters in itertools.product(alphabet, repeat=size)]
+    words += [b"abcdefg", b"abcdef", b"abcdefa"]
+    seed = int(SEEDS[kernels.SEED_TOKEN])
+    assert len({reference.word_hash(word, seed) for word in words}) == len(words)
+    for kind in (kernels.KIND_NUMBER, kernels.KIND_IDENTIFIER, kernels.KIND_STRING, kernels.KIND_URL):
+        assert (kind * int(kernels.PLACEHOLDER_SALT)) % (1 << 64) >> 56 >= 8
+
+
 _REAL_TOKENIZE = reference.tokenize
 
 
@@ -212,6 +278,19 @@ def test_comparison_detects_a_twin_that_skips_a_shingle(monkeypatch):
     monkeypatch.setattr(reference, "simhash", lambda features: real_simhash(features[1:]))
     differs = [run(kernels, data)[kernels.OUT_SIMHASH] != run(reference, data)[kernels.OUT_SIMHASH] for data in PROMPTS]
     assert sum(differs) >= 3
+
+
+def test_comparison_detects_a_twin_that_leaves_out_the_word_length(monkeypatch):
+    def hash_without_length(text: bytes, token_seed: int) -> int:
+        state = token_seed
+        for start in range(0, len(text) - len(text) % 8, 8):
+            state = mix64_py(state ^ int.from_bytes(text[start : start + 8], "little"))
+        return mix64_py(state ^ int.from_bytes(text[len(text) - len(text) % 8 :], "little"))
+
+    monkeypatch.setattr(reference, "word_hash", hash_without_length)
+    with_words = [data for data in PROMPTS if any(kind == kernels.KIND_WORD for kind, _ in reference.tokenize(data))]
+    assert len(with_words) >= 6
+    assert all(run(kernels, data) != run(reference, data) for data in with_words)
 
 
 def test_bit_sliced_majority_equals_counting_on_many_shingles():

@@ -16,8 +16,6 @@ from patternlimit._kernels.hashing import MASK64, mix64_py
 from patternlimit._kernels.text import (
     CLOSING_SALT,
     CODE_SALT,
-    FNV_OFFSET,
-    FNV_PRIME,
     KIND_CODE,
     KIND_IDENTIFIER,
     KIND_NONE,
@@ -215,17 +213,23 @@ def tokenize(data: bytes) -> list[tuple[int, bytes]]:
     return tokens
 
 
-def _fnv1a(text: bytes) -> int:
-    value = int(FNV_OFFSET)
-    for byte in text:
-        value = ((value ^ byte) * int(FNV_PRIME)) & MASK64
-    return value
+def word_hash(text: bytes, token_seed: int) -> int:
+    """The keyed hash of a word's folded bytes: the token seed chained through each full 8-byte chunk
+    (little-endian) with ``mix64``, then one more ``mix64`` over the last ``len % 8`` bytes (zero above them) with
+    the length in the top byte, where the last chunk's bytes never reach."""
+    state = token_seed
+    full = len(text) - len(text) % 8
+    for start in range(0, full, 8):
+        state = mix64_py(state ^ int.from_bytes(text[start : start + 8], "little"))
+    tail = int.from_bytes(text[full:], "little")
+    return mix64_py(state ^ tail ^ ((len(text) & 0xFF) << 56))
 
 
 def token_hash(kind: int, text: bytes, token_seed: int) -> int:
-    """The 64-bit hash of one frame token: FNV-1a of a word's folded bytes, or the placeholder's constant."""
+    """The 64-bit hash of one frame token: :func:`word_hash` of a word's folded bytes, or the placeholder's
+    constant."""
     if kind == KIND_WORD:
-        return mix64_py(_fnv1a(text) ^ token_seed)
+        return word_hash(text, token_seed)
     return mix64_py(token_seed ^ ((kind * int(PLACEHOLDER_SALT)) & MASK64))
 
 
