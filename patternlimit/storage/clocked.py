@@ -5,14 +5,19 @@ patternlimit takes an explicit ``now`` so that logs can be replayed and traffic 
 storage implements the ``limits`` storage interface for the fixed-window and moving-window strategies (the
 strategies themselves stay ``limits``'), with time taken from :attr:`now`, which the limiter sets before each hit.
 
-Memory is bounded: at most ``max_keys`` keys are kept; expired keys are dropped lazily, and when the table is full
-the least recently used key is evicted (its count restarts: the documented cost of a bound). A moving window keeps
-up to ``limit`` timestamps per key.
+Memory is bounded: at most ``max_keys`` keys of each kind are kept; expired keys are dropped lazily. Fixed-window
+counters live in a plain dict in the order their windows started (a hit inside a window updates the value in
+place, one lookup and one store: an ``OrderedDict`` moved to its end on every hit measured 0.9 against 0.5 us
+warm and 1.8 against 1.2 us with cold caches). When that table is full, the expired windows are dropped in one
+sweep, and if fewer than a sixteenth of the table was expired, the windows that started earliest (the closest to
+their end) go with them; a dropped key's count restarts: the documented cost of a bound. Moving windows keep up to
+``limit`` timestamps per key, the least recently used key evicted first.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -33,7 +38,7 @@ class ClockedMemoryStorage(Storage, MovingWindowSupport):
         self.listener: Callable[[list[Any]], None] | None = None
         """Called with each change (``["i", key, expiry, amount, now]`` or ``["a", key, expiry, amount, now]``) so
         that a shared limiter can replay it elsewhere with :meth:`replay`."""
-        self._counters: OrderedDict[str, tuple[int, float]] = OrderedDict()  # key -> (count, expires at)
+        self._counters: dict[str, tuple[int, float]] = {}  # key -> (count, expires at), in window-start order
         self._events: OrderedDict[str, list[float]] = OrderedDict()  # key -> timestamps, newest first
         self._lock = threading.Lock()
         super().__init__(uri, **options)
@@ -45,24 +50,28 @@ class ClockedMemoryStorage(Storage, MovingWindowSupport):
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         counters = self._counters
         with self._lock:
-            count, expires = counters.pop(key, _EMPTY)
             now = self.now
-            if expires <= now:
-                count, expires = 0, now + expiry
-            count += amount
-            counters[key] = (count, expires)
-            if len(counters) > self.max_keys:
-                self._bound(counters)
+            entry = counters.get(key)
+            if entry is not None and entry[1] > now:
+                count = entry[0] + amount
+                counters[key] = (count, entry[1])
+            else:
+                count = amount
+                if entry is not None:
+                    del counters[key]  # a new window: to the end, where the windows that started last are
+                elif len(counters) >= self.max_keys:
+                    self._make_room(now)
+                counters[key] = (count, now + expiry)
         if self.listener is not None:
             self.listener(["i", key, expiry, amount, self.now])
         return count
 
     def get(self, key: str) -> int:
-        count, expires = self._counters.get(key, (0, 0.0))
+        count, expires = self._counters.get(key, _EMPTY)
         return count if expires > self.now else 0
 
     def get_expiry(self, key: str) -> float:
-        _, expires = self._counters.get(key, (0, 0.0))
+        _, expires = self._counters.get(key, _EMPTY)
         return expires if expires > self.now else self.now
 
     def check(self) -> bool:
@@ -132,6 +141,19 @@ class ClockedMemoryStorage(Storage, MovingWindowSupport):
         if live:
             return events[live - 1], live
         return self.now, 0
+
+    def _make_room(self, now: float) -> None:
+        """Drop the expired windows, and the earliest-started ones if that frees less than a sixteenth of the table
+        (in bulk: deleting one key at a time from the front of a dict would walk ever more deleted slots)."""
+        counters = self._counters
+        doomed = [key for key, (_, expires) in counters.items() if expires <= now]
+        wanted = max(1, self.max_keys // 16)
+        if len(doomed) < wanted:
+            doomed += itertools.islice(
+                (key for key, (_, expires) in counters.items() if expires > now), wanted - len(doomed)
+            )
+        for key in doomed:
+            del counters[key]
 
     def _bound(self, table: OrderedDict[str, Any]) -> None:
         while len(table) > self.max_keys:

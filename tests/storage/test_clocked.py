@@ -45,3 +45,36 @@ def test_a_simulated_day_takes_no_real_time_and_memory_stays_bounded():
         fixed.hit(item, f"other-{account}")
     assert len(storage._counters) <= 100
     assert storage.reset() > 0 and storage.get("anything") == 0
+
+
+def test_a_full_table_drops_expired_windows_first_then_those_that_started_earliest():
+    storage = ClockedMemoryStorage(max_keys=32)
+    storage.now = 0.0
+    storage.incr("long", 3600)  # starts first, lives an hour
+    for index in range(31):
+        storage.incr(f"short-{index}", 60)
+    storage.now = 100.0  # every short window has ended; the table is full
+    assert storage.incr("new", 60) == 1
+    assert storage.get("long") == 1 and len(storage._counters) == 2  # the live window survives, started first or not
+
+    for index in range(30):
+        storage.incr(f"live-{index}", 3600)
+    storage.now = 200.0
+    assert storage.incr("long", 3600) == 2  # a hit inside its window keeps its place (and its count)
+    assert len(storage._counters) == 32
+    storage.incr("one-more", 3600)  # "new" has expired; a sixteenth is two: the earliest-started live one, "long"
+    assert storage.get("long") == 0 and storage.get("new") == 0
+    assert storage.get("live-0") == 1 and storage.get("one-more") == 1
+    assert len(storage._counters) == 31
+
+
+def test_a_window_that_restarts_moves_behind_the_others():
+    storage = ClockedMemoryStorage(max_keys=16)
+    storage.now = 0.0
+    for index in range(16):
+        storage.incr(f"key-{index}", 60 if index == 0 else 3600)
+    storage.now = 61.0
+    assert storage.incr("key-0", 60) == 1  # its window ended: a new one, now the latest started
+    assert list(storage._counters)[-1] == "key-0"
+    storage.incr("newcomer", 3600)  # full, nothing expired: key-1 (the earliest live window) goes
+    assert storage.get("key-1") == 0 and storage.get("key-0") == 1
