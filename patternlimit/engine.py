@@ -82,6 +82,10 @@ _AGE_CODE = 6
 _REMEMBERED_CHARS = 256
 """Longer account names are hashed every time rather than cached, so the caches' memory stays bounded."""
 
+_TEMPLATE, _NEAR_DUPLICATE, _NETWORK, _ACCOUNT, _OTHER = range(5)
+_PLAN_CODES = {"template": _TEMPLATE, "near_duplicate": _NEAR_DUPLICATE, "network": _NETWORK, "account": _ACCOUNT}
+"""How :meth:`Limiter._facts` makes each kind's keys: the single kinds inline, the others by ``_kind_keys``."""
+
 _CHUNK = 64
 """Requests per chunk of :meth:`Limiter.check_many` in memory: large enough that the two kernel calls per chunk
 cost little per request, small enough that the chunk's facts (a dozen tracked objects a request) die before the
@@ -191,6 +195,7 @@ class Limiter:
         self._long_frame = 2 * settings.edge_tokens
         self._copy_kinds = sum(kind in self._compiled.copy_kinds for kind in self._compiled.kinds)
         self._kind_index = {kind: index for index, kind in enumerate(self._compiled.kinds)}
+        self._plan = tuple((_PLAN_CODES.get(kind, _OTHER), kind) for kind in self._compiled.kinds)
         self._label_tick = 0
         rules = self._compiled.pattern_rules
         self._conditions = np.array(
@@ -408,14 +413,27 @@ class Limiter:
             # a short frame is keyed whole by the template key anyway, so bands count only for long frames.
             if fingerprint.frame_tokens > self._long_frame:
                 bands = list(fingerprint.bands)
-        single = {"template": template, "near_duplicate": bands, "network": [network_key], "account": [account]}
         keys: list[int] = []
         spans: list[tuple[int, int]] = []
-        for kind in self._compiled.kinds:
-            start = len(keys)
-            known_keys = single.get(kind)  # the common kinds without a call; the others as _kind_keys says
-            keys += known_keys if known_keys is not None else self._kind_keys(kind, request, network, account, single)
-            spans.append((start, len(keys)))
+        single: dict[str, list[int]] | None = None
+        start = 0
+        for code, kind in self._plan:  # the common kinds inline; the others as _kind_keys says
+            if code == _TEMPLATE:
+                keys += template
+            elif code == _NEAR_DUPLICATE:
+                keys += bands
+            elif code == _NETWORK:
+                keys.append(network_key)
+            elif code == _ACCOUNT:
+                keys.append(account)
+            else:
+                if single is None:
+                    single = {"template": template, "near_duplicate": bands, "network": [network_key]}
+                    single["account"] = [account]
+                keys += self._kind_keys(kind, request, network, account, single)
+            end = len(keys)
+            spans.append((start, end))
+            start = end
         if len(keys) > MAX_KEYS:
             del keys[MAX_KEYS:]
             spans = [(min(start, MAX_KEYS), min(end, MAX_KEYS)) for start, end in spans]
