@@ -106,9 +106,8 @@ class TextFingerprinter:
     the template. ``bands`` (1, 2, 4 or 8, default 4) is how many band keys the 64-bit SimHash is cut into.
 
     Thread-safe: each thread gets its own kernel buffers. Cost on this project's 2-core machine, wrapper included:
-    about 8 us for 2 KB of prose never seen before (7 us for one text repeated), 2.3 us for a 2 KB coding prompt,
-    190 us at the 64 KiB cap and no more beyond it; :meth:`fingerprint_many` saves about 1 us a text
-    (``benchmarks/test_fingerprint.py``).
+    about 5 us for 2 KB of prose, 2.1 us for a 2 KB coding prompt, 110 us at the 64 KiB cap and no more beyond it;
+    :meth:`fingerprint_many` saves about 0.5 us a text (``benchmarks/test_fingerprint.py``).
     """
 
     __slots__ = (
