@@ -41,6 +41,7 @@ class WebConfig:
       process) when processes share limiter state, or they see different accounts.
     - ``account_context``: ``(account, info) -> AccountContext | None``: the account's creation time, plan and org
       from the app's user store; cached per account, ``context_cache_size`` entries for ``context_ttl`` seconds.
+      Concurrent misses for one account share one call (per event loop under ASGI, across threads under WSGI).
       Under ASGI an ``async def`` hook is awaited and any other callable runs in a worker thread
       (``asyncio.to_thread``); under WSGI it must be a plain function.
     - ``trusted_proxies``: CIDRs of the reverse proxies in front of the app. Only when the socket peer is one of

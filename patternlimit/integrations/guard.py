@@ -8,6 +8,12 @@ Two rules hold everywhere:
   failing ``account_context`` hook is logged too, and the request is checked without context (age unknown).
 - **Log mode never changes the response.** ``Action.LOG`` is logged at INFO and served.
 
+The ``account_context`` hook is called on a cache miss only, and **once per account however many requests miss
+at the same time** (single-flight): a burst from a new API key, or a busy key whose entry just expired, would
+otherwise send one user-store query per request. Under ASGI the requests of one event loop await one shared task;
+under WSGI one thread calls the hook while the others wait for its answer. The hook sees the first request's
+:class:`RequestInfo`.
+
 Throttles and blocks are logged at WARNING on the ``patternlimit.integrations`` logger with the full reason,
 which the client sees only with ``expose_reason``.
 """
@@ -15,8 +21,11 @@ which the client sees only with ``expose_reason``.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
 import inspect
 import logging
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
@@ -40,6 +49,7 @@ from patternlimit.request import Request
 
 if TYPE_CHECKING:
     from patternlimit.engine import Limiter
+    from patternlimit.integrations.config import ContextHook
 
 logger = logging.getLogger("patternlimit.integrations")
 
@@ -67,6 +77,12 @@ class Guard:
         self.contexts: ContextCache[AccountFacts] = ContextCache(config.context_cache_size, config.context_ttl)
         hook = config.account_context
         self.hook_is_async = hook is not None and _is_async(hook)
+        # Fetches in progress, one per account (per event loop under ASGI: a task belongs to the loop that runs it,
+        # and another thread's loop must never await it). An entry leaves when its fetch ends, so the tables hold
+        # only fetches in progress: no more than the requests being served.
+        self._flights: dict[str, concurrent.futures.Future[AccountFacts]] = {}
+        self._flights_lock = threading.Lock()
+        self._aflights: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Task[AccountFacts]] = {}
         self.windows = {
             rule.name: float(limits.parse(rule.limit).get_expiry())
             for rule in limiter.policy.rules
@@ -94,13 +110,43 @@ class Guard:
             return None
 
     def account_facts(self, account: str | None, info: RequestInfo) -> AccountFacts:
-        """The account's context from the cache or the ``account_context`` hook (called in this thread)."""
+        """The account's context from the cache or the ``account_context`` hook, called in this thread unless
+        another thread is already fetching the same account: then this one waits for that answer."""
         hook = self.config.account_context
         if hook is None or account is None:
             return NO_ACCOUNT_FACTS
         cached = self.contexts.get(account)
         if cached is not MISSING:
             return cast(AccountFacts, cached)
+        with self._flights_lock:
+            flight = self._flights.get(account)
+            leading = flight is None
+            if flight is None:
+                # A fetch that ended between the miss above and taking the lock has filled the cache.
+                cached = self.contexts.get(account)
+                if cached is not MISSING:
+                    return cast(AccountFacts, cached)
+                flight = self._flights[account] = concurrent.futures.Future()
+        if not leading:
+            return flight.result()  # the leader's facts, or its exception (a ConfigurationError) raised here too
+        try:
+            facts = self._fetch(hook, account, info)
+        except BaseException as exc:
+            # An interruption (KeyboardInterrupt, SystemExit, a green thread's timeout) belongs to this thread
+            # alone: the waiters are checked without context, as if the hook had failed.
+            if isinstance(exc, Exception):
+                flight.set_exception(exc)
+            else:
+                flight.set_result(NO_ACCOUNT_FACTS)
+            raise
+        else:
+            flight.set_result(facts)
+            return facts
+        finally:
+            with self._flights_lock:
+                del self._flights[account]
+
+    def _fetch(self, hook: ContextHook, account: str, info: RequestInfo) -> AccountFacts:
         try:
             result = hook(account, info)
             if inspect.isawaitable(result):
@@ -115,7 +161,7 @@ class Guard:
             raise
         except Exception:
             logger.exception("patternlimit: account_context failed; checking without account context")
-            return NO_ACCOUNT_FACTS
+            return NO_ACCOUNT_FACTS  # not cached: the next miss asks the hook again
         return self._remember(account, context)
 
     # -- async (ASGI) ------------------------------------------------------------------------------------------
@@ -143,10 +189,28 @@ class Guard:
 
     async def afetch_account_facts(self, account: str, info: RequestInfo) -> AccountFacts:
         """A cache miss under ASGI: an ``async def`` hook is awaited; any other hook runs in a worker thread
-        (``asyncio.to_thread``), so a blocking user-store query never stalls the event loop."""
+        (``asyncio.to_thread``), so a blocking user-store query never stalls the event loop.
+
+        Concurrent misses for one account on this event loop share one fetch, a task that runs to the end and
+        fills the cache even if the request that started it is cancelled (a client that disconnected)."""
         hook = self.config.account_context
         if hook is None:
             return NO_ACCOUNT_FACTS
+        loop = asyncio.get_running_loop()
+        key = (loop, account)
+        fetch = self._aflights.get(key)
+        if fetch is None:
+            fetch = loop.create_task(self._afetch(hook, account, info))
+            self._aflights[key] = fetch
+            fetch.add_done_callback(functools.partial(self._landed, key))
+        # shield: cancelling this waiter cancels only its wait, never the fetch the other waiters share
+        return await asyncio.shield(fetch)
+
+    def _landed(self, key: tuple[asyncio.AbstractEventLoop, str], fetch: asyncio.Task[AccountFacts]) -> None:
+        if self._aflights.get(key) is fetch:
+            del self._aflights[key]
+
+    async def _afetch(self, hook: ContextHook, account: str, info: RequestInfo) -> AccountFacts:
         try:
             if self.hook_is_async:
                 result = hook(account, info)
@@ -159,7 +223,7 @@ class Guard:
             raise
         except Exception:
             logger.exception("patternlimit: account_context failed; checking without account context")
-            return NO_ACCOUNT_FACTS
+            return NO_ACCOUNT_FACTS  # not cached: the next miss asks the hook again
         return self._remember(account, context)
 
     def _remember(self, account: str, context: AccountContext | None) -> AccountFacts:
