@@ -32,7 +32,7 @@ import threading
 import time
 import weakref
 import zlib
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from patternlimit.errors import StorageError
@@ -53,6 +53,9 @@ if TYPE_CHECKING:
     from patternlimit.engine import Limiter, _Facts
 
 logger = logging.getLogger("patternlimit.storage")
+
+_LoopClient = tuple[AsyncRedisLog, asyncio.Lock, AsyncGenerator[None, None]]
+"""One event loop's asyncio client, the lock that serialises its exchanges, and the generator that closes it."""
 
 
 class StorageStatus(NamedTuple):
@@ -88,7 +91,10 @@ class Replicator:
         self._client = connect(spec)
         self._log = RedisLog(self._client, self.options.namespace, ttl=ttl, max_entries=self.options.max_log_entries)
         self._ttl = ttl
-        self._async: tuple[asyncio.AbstractEventLoop, AsyncRedisLog, asyncio.Lock] | None = None
+        # One asyncio client per running event loop (a client's connections belong to the loop that opened them):
+        # two loops in two threads each keep theirs instead of replacing each other's on every call, and a loop
+        # that is closed or gone takes its client with it (weak keys; closed loops are swept when a new one comes).
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClient] = weakref.WeakKeyDictionary()
         self._cursor: bytes | None = None
         self._generation: bytes | None = None
         self._exchange_lock = threading.Lock()
@@ -131,7 +137,7 @@ class Replicator:
         self._exchange_lock = threading.Lock()
         self.owner._lock = threading.Lock()
         self.producer = secrets.token_hex(8).encode()
-        self._async = None
+        self._async = weakref.WeakKeyDictionary()
         self.journal.drain()
         if not self._stop.is_set():
             self._stop = threading.Event()
@@ -158,7 +164,7 @@ class Replicator:
     async def acheck(self, facts: Sequence[_Facts]) -> list[Decision]:
         if self.options.mode == "eventual":
             return self.check(facts)
-        bound = self._async_log()
+        bound = await self._async_log()
         if bound is None:  # the application passed a synchronous client: keep the loop free with a thread
             return await asyncio.to_thread(self.check, facts)
         log, serial = bound
@@ -371,15 +377,37 @@ class Replicator:
             self._maybe_snapshot()
             return not self._force_snapshot
 
-    def _async_log(self) -> tuple[AsyncRedisLog, asyncio.Lock] | None:
+    async def _async_log(self) -> tuple[AsyncRedisLog, asyncio.Lock] | None:
+        """The running loop's client and its lock, made on the loop's first strict ``acheck``; None for a
+        synchronous client. The client is closed when its loop shuts down (see :meth:`_close_with_loop`); a loop
+        closed without that (no ``shutdown_asyncgens``) has its client dropped when another loop first calls, and
+        its sockets close when the client is collected."""
         loop = asyncio.get_running_loop()
-        if self._async is None or self._async[0] is not loop:
+        bound = self._async.get(loop)
+        if bound is None:
             client = connect_async(self.spec)
             if client is None:
                 return None
+            for closed in [other for other in list(self._async.keys()) if other.is_closed()]:
+                self._async.pop(closed, None)
             log = AsyncRedisLog(client, self.options.namespace, ttl=self._ttl, max_entries=self.options.max_log_entries)
-            self._async = (loop, log, asyncio.Lock())
-        return self._async[1], self._async[2]
+            closer = self._close_with_loop(log)
+            await closer.__anext__()  # now tracked by the loop, whose shutdown_asyncgens() will resume it
+            bound = self._async[loop] = (log, asyncio.Lock(), closer)
+        return bound[0], bound[1]
+
+    async def _close_with_loop(self, log: AsyncRedisLog) -> AsyncGenerator[None, None]:
+        """Suspended for the life of the loop that started it. ``asyncio.run`` (and ``asyncio.Runner``, and servers
+        built on them) close a loop's async generators before the loop itself, while it still runs: that resumes
+        this one, which closes the loop's client then, unless :meth:`aclose` already took it."""
+        try:
+            yield
+        finally:
+            loop = asyncio.get_running_loop()
+            bound = self._async.get(loop)
+            if bound is not None and bound[0] is log:
+                del self._async[loop]
+                await log.aclose()
 
     def status(self) -> StorageStatus:
         return StorageStatus(
@@ -396,11 +424,9 @@ class Replicator:
 
     async def aclose(self) -> None:
         """Close the asyncio client (call from the loop that used it), then :meth:`close`."""
-        if self._async is not None:
-            loop, log, _ = self._async
-            self._async = None
-            if loop is asyncio.get_running_loop():
-                await log.aclose()
+        bound = self._async.pop(asyncio.get_running_loop(), None)
+        if bound is not None:
+            await bound[0].aclose()  # other loops' clients are closed when those loops shut down
         await asyncio.to_thread(self.close)
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -144,6 +145,49 @@ def test_strict_acheck_awaits_the_round_trip(make):
 
     decisions = asyncio.run(drive())
     assert blocked(decisions) / len(decisions) > 0.5
+
+
+def test_each_event_loop_keeps_its_own_client_and_closed_loops_let_theirs_go(make, monkeypatch):
+    from patternlimit import replication
+
+    opened = []
+    real = replication.connect_async
+
+    def counting(spec):  # type: ignore[no-untyped-def]
+        opened.append(spec)
+        return real(spec)
+
+    monkeypatch.setattr(replication, "connect_async", counting)
+    limiter = make("redis-strict")
+    request = Request(account="one", ip="203.0.113.9", text="hello", account_created_at=traffic.START - 30 * 86400)
+    turns = [threading.Event() for _ in range(8)]
+    errors: list[BaseException] = []
+
+    def loop_thread(parity: int) -> None:
+        async def calls() -> None:
+            for turn in range(parity, 8, 2):  # the two loops take turns: each call follows one on the other loop
+                if turn:
+                    await asyncio.to_thread(turns[turn - 1].wait, 10.0)
+                await limiter.acheck(request, traffic.START + turn)
+                turns[turn].set()
+
+        try:
+            asyncio.run(calls())
+        except BaseException as exc:  # reported by the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=loop_thread, args=(parity,)) for parity in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30.0)
+    assert not errors and all(turn.is_set() for turn in turns)
+    assert len(opened) == 2  # one client per loop, not one per switch between them (8 before)
+
+    for second in range(3):  # asyncio.run per call: each run's loop is closed after it
+        asyncio.run(limiter.acheck(request, traffic.START + 10 + second))
+    assert len(opened) == 5
+    assert len(limiter._replicator._async) == 0  # each loop closed its client as it shut down  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("call", ["check", "acheck"])
