@@ -20,6 +20,7 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from benchmarks.test_limiter import prompts, requests_of
 from patternlimit import Limiter, Request
 from tests import traffic
 from tests.redis_servers import RedisServer
@@ -49,22 +50,8 @@ def requests() -> list[Request]:
 def build_requests() -> list[Request]:
     """5,000 requests of 2 KB texts (500 distinct) from 5,000 accounts: the same for every row."""
     rng = random.Random(8)
-    texts = []
-    for _ in range(500):
-        text = traffic.campaign_prompt(rng)
-        while len(text) < 2048:
-            text += "\n" + traffic.organic_prompt(rng)
-        texts.append(text[:2048])
-    return [
-        Request(
-            account=f"account-{rng.randrange(5000)}",
-            ip=traffic.ip(rng),
-            text=texts[index % len(texts)],
-            route="/v1/messages",
-            account_created_at=traffic.START - rng.uniform(1, 900) * 86400,
-        )
-        for index in range(5000)
-    ]
+    texts = prompts(500, rng=rng)
+    return requests_of(rng, 5000, lambda index: texts[index % len(texts)])
 
 
 def run(benchmark, limiter: Limiter, requests: list[Request]) -> None:  # type: ignore[no-untyped-def]
