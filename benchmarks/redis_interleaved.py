@@ -10,7 +10,6 @@ strict / limits.
 from __future__ import annotations
 
 import itertools
-import os
 import statistics
 import sys
 import time
@@ -23,16 +22,14 @@ from limits.strategies import MovingWindowRateLimiter
 
 from benchmarks.test_redis import NOW, SECRET, build_requests
 from patternlimit import Limiter
-from tests.redis_servers import RedisServer
+from tests.redis_servers import redis_url
 
 BLOCK = 50
 
 
 def main() -> int:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    server = None if os.environ.get("REDIS_URL") else RedisServer().start()
-    url = os.environ.get("REDIS_URL") or server.url  # type: ignore[union-attr]
-    try:
+    with redis_url() as url:
         requests = build_requests()
         peer = MovingWindowRateLimiter(storage_from_string(url))
         item = parse("100/minute")
@@ -64,9 +61,6 @@ def main() -> int:
                     out.append(clock() - started)
         for limiter in limiters.values():
             limiter.close()
-    finally:
-        if server is not None:
-            server.stop()
     stats = {name: (statistics.median(values) * 1e6, min(values) * 1e6) for name, values in times.items()}
     for name, (median, minimum) in stats.items():
         print(f"{name:26s} median {median:7.1f} us   min {minimum:7.1f} us")

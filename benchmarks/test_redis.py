@@ -10,7 +10,6 @@ machine shared with other work, ``python -m benchmarks.redis_interleaved`` times
 from __future__ import annotations
 
 import itertools
-import os
 import random
 import uuid
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from limits.strategies import MovingWindowRateLimiter
 from benchmarks.test_limiter import prompts, requests_of
 from patternlimit import Limiter, Request
 from tests import traffic
-from tests.redis_servers import RedisServer
+from tests.redis_servers import redis_url as server_url
 
 NOW = traffic.START + 600.0
 SECRET = b"benchmark secret, 32 bytes long!"
@@ -31,15 +30,8 @@ SECRET = b"benchmark secret, 32 bytes long!"
 
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    url = os.environ.get("REDIS_URL")
-    if url:
+    with server_url() as url:
         yield url
-        return
-    server = RedisServer().start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ cache would) unless the test says otherwise. Every process is stopped in the fix
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import redis
@@ -179,3 +181,17 @@ class RedisClusterServers:
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
+
+
+@contextlib.contextmanager
+def redis_url() -> Iterator[str]:
+    """``REDIS_URL`` when it is set; else the URL of a ``redis-server`` started here and stopped on exit."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    server = RedisServer().start()
+    try:
+        yield server.url
+    finally:
+        server.stop()

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
 import pytest
 import redis
 
-from tests.redis_servers import RedisClusterServers, RedisServer
+from tests.redis_servers import RedisClusterServers, RedisServer, redis_url
 
 
 @pytest.fixture(scope="session")
 def shared_redis_url() -> Iterator[str]:
     """A server for the whole session (``REDIS_URL`` if set): tests isolate themselves by namespace."""
-    url = os.environ.get("REDIS_URL")
-    if url:
+    with redis_url() as url:
         yield url
-        return
-    server = RedisServer().start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 @pytest.fixture
