@@ -1,6 +1,6 @@
 """The ``patternlimit`` command. ``patternlimit simulate`` is the main job: campaign and legitimate traffic,
 measured side by side through patternlimit and through plain per-account limits. ``patternlimit warm`` compiles
-every kernel into numba's cache (about 20 s of CPU, once per installation): run it where the image or virtualenv
+every kernel into numba's cache (about 30 s of CPU, once per installation): run it where the image or virtualenv
 is built, so that no serving process pays it on its first request."""
 
 from __future__ import annotations

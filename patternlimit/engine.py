@@ -428,8 +428,12 @@ class Limiter:
                 keys.append(account)
             else:
                 if single is None:
-                    single = {"template": template, "near_duplicate": bands, "network": [network_key]}
-                    single["account"] = [account]
+                    single = {
+                        "template": template,
+                        "near_duplicate": bands,
+                        "network": [network_key],
+                        "account": [account],
+                    }
                 keys += self._kind_keys(kind, request, network, account, single)
             end = len(keys)
             spans.append((start, end))

@@ -423,7 +423,8 @@ class Replicator:
         )
 
     async def aclose(self) -> None:
-        """Close the asyncio client (call from the loop that used it), then :meth:`close`."""
+        """Close the running loop's asyncio client, then :meth:`close` (other loops close theirs as they shut
+        down)."""
         bound = self._async.pop(asyncio.get_running_loop(), None)
         if bound is not None:
             await bound[0].aclose()  # other loops' clients are closed when those loops shut down

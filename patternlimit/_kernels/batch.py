@@ -156,7 +156,8 @@ def observe_one(
     masks: np.ndarray,
 ) -> None:  # pragma: no cover - compiled
     """One request: ``observe_request`` with the caller's ``gate``, then ``match_rules`` into ``masks uint64[rules]``:
-    the single ``check()`` path in one dispatch instead of two."""
+    the single ``check()`` path in one dispatch instead of two (the engine calls it through
+    :func:`patternlimit._kernels.packed.observe_one_packed`, which passes the state as a table of addresses)."""
     observe_request(
         counters,
         cms_ring,
