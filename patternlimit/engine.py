@@ -42,7 +42,7 @@ from patternlimit.fingerprint import TextFingerprinter, network_prefix
 from patternlimit.fingerprint.network import MAX_ADDRESS_CHARS
 from patternlimit.fingerprint.text import TextFingerprint
 from patternlimit.keying import Keyring, keyed_hash
-from patternlimit.policy.compile import CompiledLimitRule, CompiledPatternRule, compile_policy
+from patternlimit.policy.compile import NEVER, CompiledLimitRule, CompiledPatternRule, compile_policy
 from patternlimit.policy.decision import ALLOW, Action, Decision, PatternRef
 from patternlimit.policy.loading import PolicySource, load_policy
 from patternlimit.replication import Replicator, StorageStatus
@@ -207,6 +207,13 @@ class Limiter:
         self._no_conditions = np.zeros((0, 3), dtype=np.float64)
         self._no_starts = np.zeros(1, dtype=np.int64)
         self._aged = [any(condition.code == _AGE_CODE for condition in rule.conditions) for rule in rules]
+        # A request is measured and matched only against the pattern rules that apply to its standing. Trusted
+        # and established accounts share every rule (``applies_to`` groups them), so demoting a caught trusted
+        # account to established in _conclude changes neither its gate nor its rules.
+        gates, applicable = self._compiled.gates, self._compiled.applicable
+        self._young_gate, self._elder_gate = gates[Standing.YOUNG], gates[Standing.ESTABLISHED]
+        self._young_rules = tuple((index, rules[index]) for index in applicable[Standing.YOUNG])
+        self._elder_rules = tuple((index, rules[index]) for index in applicable[Standing.ESTABLISHED])
         self._keys = np.zeros(MAX_KEYS, dtype=np.uint64)
         self._out = np.zeros((MAX_KEYS, 5), dtype=np.float64)
         # The observe kernel with the state as one table of addresses (patternlimit._kernels.packed), through its
@@ -504,16 +511,17 @@ class Limiter:
         count = len(keys)
         self._keys[:count] = keys
         masks = self._masks
+        young = facts.standing is Standing.YOUNG
         self._observe(  # observe_one_packed, for the argument types _observe was made for: keep them exactly
             *self._packed,
             self._keys,
             count,
             facts.account,
             facts.content,
-            facts.standing is Standing.YOUNG,
+            young,
             facts.now,
             facts.request.cost,
-            self._compiled.gate,
+            self._young_gate if young else self._elder_gate,
             facts.copy_count,
             self._out,
             self._conditions,
@@ -531,17 +539,20 @@ class Limiter:
         )
         out = np.empty((total, 5), dtype=np.float64)
         masks = np.empty((len(facts), len(self._compiled.pattern_rules)), dtype=np.uint64)
+        young = np.array([fact.standing is Standing.YOUNG for fact in facts], dtype=np.bool_)
+        # Every estimate of a request some rule applies to (see observe_batch), none of the others'.
+        gates = np.where(young, 0 if self._young_rules else NEVER, 0 if self._elder_rules else NEVER)
         observe_batch(
             *self._state,
             keys,
             offsets,
             np.array([fact.account for fact in facts], dtype=np.uint64),
             np.array([fact.content for fact in facts], dtype=np.uint64),
-            np.array([fact.standing is Standing.YOUNG for fact in facts], dtype=np.bool_),
+            young,
             np.array([fact.now for fact in facts], dtype=np.float64),
             np.array([fact.request.cost for fact in facts], dtype=np.int64),
             np.array([fact.copy_count for fact in facts], dtype=np.int64),
-            0,
+            gates,
             self._compiled.gate,
             self._conditions,
             self._starts,
@@ -581,9 +592,10 @@ class Limiter:
                 outcomes.append(decision)
         # Most requests meet no rule on any key and touch no flagged key: then no pattern rule can answer.
         flags = self._escalation.flags
-        if any(matched) or (flags and not flags.isdisjoint(facts.keys)):
+        rules = self._young_rules if facts.standing is Standing.YOUNG else self._elder_rules
+        if rules and (any(matched) or (flags and not flags.isdisjoint(facts.keys))):
             measures = rows.tolist()
-            for index, pattern_rule in enumerate(compiled.pattern_rules):
+            for index, pattern_rule in rules:
                 decision = self._pattern(index, pattern_rule, facts, measures, matched[index])
                 if decision is not None:
                     outcomes.append(decision)
@@ -882,7 +894,7 @@ class Limiter:
                 np.ascontiguousarray(observations["now"], dtype=np.float64),
                 np.ascontiguousarray(observations["cost"], dtype=np.int64),
                 np.ascontiguousarray(observations["copy_count"], dtype=np.int64),
-                1 << 62,  # a gate no key reaches: replaying needs no estimates
+                np.full(records, NEVER, dtype=np.int64),  # replaying needs no estimates
                 0,
                 self._no_conditions,
                 self._no_starts,

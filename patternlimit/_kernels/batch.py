@@ -7,18 +7,19 @@ rows into ``masks[i]``. Observing does not depend on any decision (every request
 so the sketch state after the call, and every row, are what ``n`` single calls in order give; the caller then
 decides request by request.
 
-One difference, on purpose: the engine calls the observe kernel with ``observe_gate`` 0, so every key's estimates
-(accounts, young accounts, novel texts) are computed, not only those over the rules' gate. A single ``check()``
-computes an estimate under the gate later, in Python, when a key flagged earlier needs it for its reason; in a
-batch the state has moved on by then, so the value is taken at the request's own time instead: the same value the
-single path computes. ``match_rules`` still applies the real ``gate``.
+One difference, on purpose: each request has its own ``observe_gates[i]``, and the engine passes 0 for a request
+that some pattern rule applies to, so every key's estimates (accounts, young accounts, novel texts) are computed,
+not only those over the rules' gate. A single ``check()`` computes an estimate under the gate later, in Python,
+when a key flagged earlier needs it for its reason; in a batch the state has moved on by then, so the value is
+taken at the request's own time instead: the same value the single path computes. A request no rule applies to
+gets a gate no key reaches (no rule will read its estimates). ``match_rules`` still applies the real ``gate``.
 
 Arguments: the 24 state arguments of ``observe_request``; ``keys uint64[total]``, ``offsets int64[n + 1]``;
 ``accounts``, ``contents`` (``uint64[n]``), ``young`` (``bool[n]``), ``times`` (``float64[n]``), ``costs`` and
-``copy_counts`` (``int64[n]``); ``observe_gate``, the gate passed to ``observe_request``; ``gate``,
+``copy_counts`` (``int64[n]``); ``observe_gates`` (``int64[n]``), the gate passed to ``observe_request``; ``gate``,
 ``conditions``, ``starts`` as ``match_rules`` takes them; ``out float64[total, 5]``; ``masks uint64[n, rules]``.
 Mutates the state, ``out`` and ``masks``. Replaying another process's observations (shared storage) is the same
-call with an ``observe_gate`` no key reaches and no rules: the sketches are updated, nothing is estimated.
+call with ``observe_gates`` no key reaches and no rules: the sketches are updated, nothing is estimated.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def observe_batch(
     times: np.ndarray,
     costs: np.ndarray,
     copy_counts: np.ndarray,
-    observe_gate: int,
+    observe_gates: np.ndarray,
     gate: float,
     conditions: np.ndarray,
     starts: np.ndarray,
@@ -108,7 +109,7 @@ def observe_batch(
             young[index],
             times[index],
             costs[index],
-            observe_gate,
+            observe_gates[index],
             copy_counts[index],
             rows,
         )

@@ -14,6 +14,9 @@ from patternlimit.policy.models import LimitRule, PatternRule, Policy
 
 TEXT_KINDS = frozenset({"template", "near_duplicate"})
 
+NEVER = 1 << 62
+"""A gate no key's hits reach: the observe kernel then computes no estimate (no rule could use one)."""
+
 
 MEASURE_CODES = {
     "young_accounts": 0,
@@ -72,7 +75,14 @@ class CompiledPolicy:
     needs_age: bool
     gate: int
     """Hits below which no pattern rule can match: every rule bounds hits, accounts or young accounts from below
-    (distinct accounts never exceed hits), so the kernel skips the costly estimates for keys under it."""
+    (distinct accounts never exceed hits), so the kernel skips the costly estimates for keys under it (``NEVER``
+    with no pattern rule)."""
+    gates: dict[Standing, int]
+    """The same gate over the rules that apply to a request of each standing, ``NEVER`` when none does: a request
+    is measured only against the rules that can act on it (with the default preset, whose pattern rules all apply
+    to young accounts, an established account's request is counted in every sketch and estimated in none)."""
+    applicable: dict[Standing, tuple[int, ...]]
+    """Per standing, the indices in :attr:`pattern_rules` of the rules that apply to it."""
 
 
 _APPLIES = {
@@ -97,8 +107,21 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     kinds.sort(key=lambda kind: kind not in copy_kinds)  # stable: copy kinds first, otherwise as named
     needs_text = any(part in TEXT_KINDS for kind in kinds for part in kind.split("+"))
     needs_age = any(condition.measure == "pattern_age" for rule in pattern_rules for condition in rule.conditions)
+    applicable = {
+        standing: tuple(index for index, rule in enumerate(pattern_rules) if standing in rule.standings)
+        for standing in Standing
+    }
     return CompiledPolicy(
-        policy, pattern_rules, limit_rules, tuple(kinds), copy_kinds, needs_text, needs_age, _gate(pattern_rules)
+        policy,
+        pattern_rules,
+        limit_rules,
+        tuple(kinds),
+        copy_kinds,
+        needs_text,
+        needs_age,
+        _gate(pattern_rules),
+        {standing: _gate(tuple(pattern_rules[index] for index in rules)) for standing, rules in applicable.items()},
+        applicable,
     )
 
 
@@ -107,7 +130,7 @@ def _gate(rules: tuple[CompiledPatternRule, ...]) -> int:
     for rule in rules:
         bounded = [c.low for c in rule.conditions if c.measure in ("hits", "accounts", "young_accounts") and c.low > 0]
         floors.append(math.floor(max(bounded)) if bounded else 0)
-    return min(floors, default=0)
+    return min(floors, default=NEVER)
 
 
 def _pattern_rule(rule: PatternRule, policy: Policy) -> CompiledPatternRule:

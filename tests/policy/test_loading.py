@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from patternlimit.context import Standing
 from patternlimit.errors import ConfigurationError
-from patternlimit.policy.compile import compile_policy
+from patternlimit.policy.compile import NEVER, compile_policy
 from patternlimit.policy.loading import load_policy
 from patternlimit.policy.models import LimitRule, PatternRule, Policy
 from patternlimit.policy.presets import DISTILLATION_DEFENSE
@@ -173,3 +174,30 @@ def test_policies_are_frozen():
     policy = Policy()
     with pytest.raises(Exception, match="frozen"):
         policy.window = 5  # type: ignore[misc]
+
+
+def test_each_standing_is_gated_by_the_rules_that_apply_to_it():
+    compiled = compile_policy(DISTILLATION_DEFENSE)
+    # every pattern rule of the preset applies to young accounts; the smallest floor is the network rule's 20
+    assert compiled.gates == {Standing.YOUNG: 20, Standing.ESTABLISHED: NEVER, Standing.TRUSTED: NEVER}
+    assert compiled.gate == 20
+    assert compiled.applicable[Standing.YOUNG] == (0, 1, 2) and compiled.applicable[Standing.TRUSTED] == ()
+    mixed = compile_policy(
+        load_policy(
+            {
+                "rules": [
+                    {"type": "pattern", "name": "y", "pattern": "template", "when": {"accounts": {"min": 9}}},
+                    {
+                        "type": "pattern",
+                        "name": "all",
+                        "pattern": "network",
+                        "when": {"hits": {"min": 30}},
+                        "applies_to": "all",
+                    },
+                ]
+            }
+        )
+    )
+    assert mixed.gates == {Standing.YOUNG: 9, Standing.ESTABLISHED: 30, Standing.TRUSTED: 30}
+    assert mixed.applicable[Standing.ESTABLISHED] == (1,)
+    assert compile_policy(load_policy({"rules": [{"type": "limit", "name": "l", "limit": "5/second"}]})).gate == NEVER
