@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import struct
 import threading
 import time
 from collections import OrderedDict
@@ -57,6 +58,11 @@ _Value = TypeVar("_Value")
 _Handler = TypeVar("_Handler", bound=Callable[..., Any])
 
 MAX_KEYS = 64
+# Module-level aliases: ``Standing.YOUNG`` goes through the enum's metaclass, about 75 ns a lookup on this machine.
+_YOUNG, _ESTABLISHED, _TRUSTED = Standing.YOUNG, Standing.ESTABLISHED, Standing.TRUSTED
+_PACK_KEYS = tuple(struct.Struct(f"={count}Q").pack_into for count in range(MAX_KEYS + 1))
+"""``_PACK_KEYS[n](array, 0, *keys)`` writes ``n`` keys into a ``uint64`` array: 0.35 us for 8 keys, against 0.5 us
+for a numpy slice assignment from a list."""
 """Pattern keys per request at most (composites of two multi-key kinds are truncated here)."""
 
 _LABEL_AFTER_HITS = 8
@@ -192,6 +198,7 @@ class Limiter:
         self._networks: dict[str, tuple[str | None, int]] = {}
         self._accounts_seen: dict[str, int] = {}
         self._unknown_standing = standing_of(None, self.policy.context)
+        self._young_age, self._trusted_age = self.policy.context.young_age, self.policy.context.trusted_age
         self._long_frame = 2 * settings.edge_tokens
         self._copy_kinds = sum(kind in self._compiled.copy_kinds for kind in self._compiled.kinds)
         self._kind_index = {kind: index for index, kind in enumerate(self._compiled.kinds)}
@@ -215,6 +222,7 @@ class Limiter:
         self._young_rules = tuple((index, rules[index]) for index in applicable[Standing.YOUNG])
         self._elder_rules = tuple((index, rules[index]) for index in applicable[Standing.ESTABLISHED])
         self._keys = np.zeros(MAX_KEYS, dtype=np.uint64)
+        self._key_bytes = self._keys.data  # a memoryview of the same memory, which _PACK_KEYS writes into
         self._out = np.zeros((MAX_KEYS, 5), dtype=np.float64)
         # The observe kernel with the state as one table of addresses (patternlimit._kernels.packed), through its
         # compiled entry for these very argument types, without numba's per-call type dispatch
@@ -403,8 +411,11 @@ class Limiter:
             age = None
             standing = self._unknown_standing
         else:
-            age = max(0.0, now - created)
-            standing = standing_of(age, self.policy.context)
+            # standing_of, inline (a function call and the context's attributes cost about 0.2 us)
+            age = now - created
+            if age < 0.0:
+                age = 0.0
+            standing = _YOUNG if age < self._young_age else _TRUSTED if age >= self._trusted_age else _ESTABLISHED
         template: list[int] = []
         bands: list[int] = []
         content = 0
@@ -509,9 +520,9 @@ class Limiter:
         """Observe and decide; ``journaled`` means the observation was already recorded for the shared log."""
         keys = facts.keys
         count = len(keys)
-        self._keys[:count] = keys
+        _PACK_KEYS[count](self._key_bytes, 0, *keys)
         masks = self._masks
-        young = facts.standing is Standing.YOUNG
+        young = facts.standing is _YOUNG
         self._observe(  # observe_one_packed, for the argument types _observe was made for: keep them exactly
             *self._packed,
             self._keys,
@@ -539,7 +550,7 @@ class Limiter:
         )
         out = np.empty((total, 5), dtype=np.float64)
         masks = np.empty((len(facts), len(self._compiled.pattern_rules)), dtype=np.uint64)
-        young = np.array([fact.standing is Standing.YOUNG for fact in facts], dtype=np.bool_)
+        young = np.array([fact.standing is _YOUNG for fact in facts], dtype=np.bool_)
         # Every estimate of a request some rule applies to (see observe_batch), none of the others'.
         gates = np.where(young, 0 if self._young_rules else NEVER, 0 if self._elder_rules else NEVER)
         observe_batch(
@@ -580,9 +591,9 @@ class Limiter:
             self._remember_labels(facts, rows[:, HITS].tolist())
 
         record = self._book.get(facts.account)
-        if record is not None and record.offences and facts.standing is Standing.TRUSTED:
+        if record is not None and record.offences and facts.standing is _TRUSTED:
             # Trust needs a clean record: an old account caught on a flagged pattern keeps no extra allowance.
-            facts.standing = Standing.ESTABLISHED
+            facts.standing = _ESTABLISHED
         outcomes: list[Decision] = []
         if record is not None and record.penalty_until > now:
             outcomes.append(self._penalty(record, now))
@@ -592,18 +603,14 @@ class Limiter:
                 outcomes.append(decision)
         # Most requests meet no rule on any key and touch no flagged key: then no pattern rule can answer.
         flags = self._escalation.flags
-        rules = self._young_rules if facts.standing is Standing.YOUNG else self._elder_rules
+        rules = self._young_rules if facts.standing is _YOUNG else self._elder_rules
         if rules and (any(matched) or (flags and not flags.isdisjoint(facts.keys))):
             measures = rows.tolist()
             for index, pattern_rule in rules:
                 decision = self._pattern(index, pattern_rule, facts, measures, matched[index])
                 if decision is not None:
                     outcomes.append(decision)
-        if (
-            facts.standing is Standing.YOUNG
-            and self._escalation.taints
-            and not any(outcome.enforced for outcome in outcomes)
-        ):
+        if facts.standing is _YOUNG and self._escalation.taints and not any(outcome.enforced for outcome in outcomes):
             decision = self._taint(facts)
             if decision is not None:
                 outcomes.append(decision)
@@ -635,7 +642,8 @@ class Limiter:
         )
 
     def _limit(self, rule: CompiledLimitRule, facts: _Facts) -> Decision | None:
-        identifiers = self._identifiers(rule.per, facts)
+        # per account, the common case, inline: the call and the lookups below cost about 0.3 us a request
+        identifiers = [f"a{facts.account:x}"] if rule.per == "account" else self._identifiers(rule.per, facts)
         if not identifiers:
             return None
         item = rule.items[facts.standing]
@@ -662,8 +670,7 @@ class Limiter:
         return None
 
     def _identifiers(self, per: str, facts: _Facts) -> list[str]:
-        if per == "account":
-            return [f"a{facts.account:x}"]
+        """The identifiers of a limit rule ``per`` a pattern kind (``per="account"`` is handled by the caller)."""
         index = self._kind_index.get(per)
         if index is not None:
             start, end = facts.spans[index]
@@ -872,7 +879,7 @@ class Limiter:
             facts.account,
             facts.content,
             facts.request.cost,
-            facts.standing is Standing.YOUNG,
+            facts.standing is _YOUNG,
             facts.copy_count,
             tuple(facts.keys),
         )

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from patternlimit import Action, Limiter, Request
+from patternlimit.context import standing_of
 from patternlimit.policy.presets import DISTILLATION_DEFENSE
 from tests import traffic
 
@@ -358,3 +359,15 @@ def test_a_rule_measures_and_flags_only_the_requests_it_applies_to(batched):
     (young,) = decide(stream[5:], times[5:])
     assert young.rule == "young-fan-out" and young.action is Action.LOG and young.scores["accounts"] >= 5
     assert [pattern.flagged_by for pattern in limiter.top_patterns(now=times[5])] == ["young-fan-out"]
+
+
+@given(age_days=st.floats(min_value=-30, max_value=400, allow_nan=False))
+@settings(max_examples=200, deadline=None)
+def test_the_engine_classifies_standing_as_standing_of_does(age_days):
+    limiter = Limiter(secret=SECRET)
+    created = traffic.START - age_days * 86400
+    facts = limiter._facts(Request(account="a", account_created_at=created), traffic.START)
+    assert facts.standing is standing_of(max(0.0, traffic.START - created), limiter.policy.context)
+    for boundary in (limiter.policy.context.young_age, limiter.policy.context.trusted_age):
+        at = limiter._facts(Request(account="b", account_created_at=traffic.START - boundary), traffic.START)
+        assert at.standing is standing_of(boundary, limiter.policy.context)
