@@ -539,7 +539,7 @@ class Limiter:
             self._starts,
             masks,
         )
-        return self._conclude(facts, self._out[:count], masks.tolist(), journaled)
+        return self._conclude(facts, self._out, 0, masks.tolist(), journaled)
 
     def _decide_many(self, facts: Sequence[_Facts]) -> list[Decision]:
         """:meth:`_decide` for each of ``facts`` in order, with one kernel call for all the observations."""
@@ -570,14 +570,16 @@ class Limiter:
             out,
             masks,
         )
-        bounds = offsets.tolist()
         return [
-            self._conclude(fact, out[bounds[index] : bounds[index + 1]], matched)
-            for index, (fact, matched) in enumerate(zip(facts, masks.tolist(), strict=True))
+            self._conclude(fact, out, start, matched)
+            for fact, start, matched in zip(facts, offsets[:-1].tolist(), masks.tolist(), strict=True)
         ]
 
-    def _conclude(self, facts: _Facts, rows: np.ndarray, matched: list[int], journaled: bool = False) -> Decision:
-        """Decide on an observed request: ``rows`` are its keys' measures as the observe kernel wrote them,
+    def _conclude(
+        self, facts: _Facts, out: np.ndarray, start: int, matched: list[int], journaled: bool = False
+    ) -> Decision:
+        """Decide on an observed request: ``out[start : start + len(facts.keys)]`` are its keys' measures as the
+        observe kernel wrote them (sliced only when read: most requests never read them),
         ``matched`` the rule kernel's masks (one per pattern rule)."""
         now = facts.now
         compiled = self._compiled
@@ -588,7 +590,7 @@ class Limiter:
         self._label_tick += 1
         if self._label_tick >= _LABEL_STRIDE:
             self._label_tick = 0
-            self._remember_labels(facts, rows[:, HITS].tolist())
+            self._remember_labels(facts, out[start : start + len(facts.keys), HITS].tolist())
 
         record = self._book.get(facts.account)
         if record is not None and record.offences and facts.standing is _TRUSTED:
@@ -605,7 +607,7 @@ class Limiter:
         flags = self._escalation.flags
         rules = self._young_rules if facts.standing is _YOUNG else self._elder_rules
         if rules and (any(matched) or (flags and not flags.isdisjoint(facts.keys))):
-            measures = rows.tolist()
+            measures = out[start : start + len(facts.keys)].tolist()
             for index, pattern_rule in rules:
                 decision = self._pattern(index, pattern_rule, facts, measures, matched[index])
                 if decision is not None:

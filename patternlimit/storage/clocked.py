@@ -158,3 +158,12 @@ class ClockedMemoryStorage(Storage, MovingWindowSupport):
     def _bound(self, table: OrderedDict[str, Any]) -> None:
         while len(table) > self.max_keys:
             table.popitem(last=False)
+
+
+# limits' Storage wraps incr, get and get_expiry in a function that turns ``base_exceptions`` into its StorageError
+# when ``wrap_exceptions`` is set: a layer of *args/**kwargs forwarding, about 0.2 us a hit. These three do no I/O
+# and raise nothing of their own (dict reads and writes under a lock), so the wrapper has nothing to translate:
+# they go unwrapped, the same behaviour with one call fewer.
+for _name in ("incr", "get", "get_expiry"):
+    setattr(ClockedMemoryStorage, _name, getattr(ClockedMemoryStorage, _name).__wrapped__)
+del _name
