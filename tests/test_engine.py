@@ -371,3 +371,27 @@ def test_the_engine_classifies_standing_as_standing_of_does(age_days):
     for boundary in (limiter.policy.context.young_age, limiter.policy.context.trusted_age):
         at = limiter._facts(Request(account="b", account_created_at=traffic.START - boundary), traffic.START)
         assert at.standing is standing_of(boundary, limiter.policy.context)
+
+
+_PLAN_LIMITER = Limiter(secret=SECRET)
+
+
+@given(
+    text=st.one_of(
+        st.text(max_size=400),
+        st.builds(lambda seed: traffic.campaign_prompt(random.Random(seed)), st.integers(0, 10_000)),
+        st.builds(lambda seed: traffic.organic_prompt(random.Random(seed)), st.integers(0, 10_000)),
+    ),
+    ip=st.sampled_from(["203.0.113.7", "2001:db8::1", "not an ip", ""]),
+)
+@settings(max_examples=150, deadline=None)
+def test_the_default_presets_facts_shortcut_builds_what_the_plan_loop_builds(text, ip):
+    assert _PLAN_LIMITER._preset_plan  # the default preset takes the shortcut
+    request = Request(account="a", ip=ip, text=text)
+    quick = _PLAN_LIMITER._facts(request, traffic.START)
+    _PLAN_LIMITER._preset_plan = False
+    try:
+        looped = _PLAN_LIMITER._facts(request, traffic.START)
+    finally:
+        _PLAN_LIMITER._preset_plan = True
+    assert quick == looped
