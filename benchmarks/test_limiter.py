@@ -70,10 +70,11 @@ def bench_check(benchmark, requests: list[Request]) -> Limiter:  # type: ignore[
 
 
 def bench_check_many(benchmark, batch: list[Request]) -> None:  # type: ignore[no-untyped-def]
-    """Time ``check_many`` over ``batch`` (three rounds) and report decisions per second."""
+    """Time ``check_many`` over ``batch`` (ten rounds: on this shared VM one round in three can run at half speed)
+    and report decisions per second."""
     limiter = Limiter(secret=b"benchmark secret, 32 bytes long!")
     limiter.check_many(batch[:100], NOW)
-    benchmark.pedantic(lambda: limiter.check_many(batch, NOW), rounds=3, iterations=1)
+    benchmark.pedantic(lambda: limiter.check_many(batch, NOW), rounds=10, iterations=1)
     benchmark.extra_info["items"] = len(batch)
     if benchmark.stats:  # None under --benchmark-disable
         benchmark.extra_info["million_updates_per_second"] = round(len(batch) / benchmark.stats.stats.min / 1e6, 4)

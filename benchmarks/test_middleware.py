@@ -1,12 +1,14 @@
-"""Requests per second of a trivial ASGI app under uvicorn: bare, behind the ASGI middleware with a limiter that
-allows everything at once (the integration's own cost), and behind the middleware with the real limiter.
+"""Requests per second of a trivial ASGI app under uvicorn: bare, behind a floor middleware that only reads,
+parses and replays the JSON body (what any middleware fingerprinting the body must do: the least overhead possible
+on this stack), behind the ASGI middleware with a limiter that allows everything at once (the integration's own
+cost), and behind the middleware with the real limiter.
 
-The three servers run at once (one uvicorn process each, h11 and the asyncio loop: what ``pip install -e
+The four servers run at once (one uvicorn process each, h11 and the asyncio loop: what ``pip install -e
 ".[test]"`` gives); the load generator is raw asyncio sockets with keep-alive on loopback, so its own cost per
 request stays small next to the server's. Rounds rotate through the servers so drift hits all. Each request is an
 LLM-style JSON POST (~300 bytes) from one of 2,000 established API keys, behind a trusted proxy whose
 X-Forwarded-For names one of 2,000 clients, with a varied natural-language prompt: every request is fingerprinted,
-counted and allowed. ``extra_info`` has requests/s and ``overhead = 1 - rps / bare_rps`` for both.
+counted and allowed. ``extra_info`` has requests/s and ``overhead = 1 - rps / bare_rps`` for each.
 
 Run: ``pytest benchmarks/test_middleware.py -s`` (about a minute; prints the figures). Under ``--benchmark-disable``
 it sends a few hundred requests per server only.
@@ -91,7 +93,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-APPS = ("bare", "integration_only", "limited")
+APPS = ("bare", "floor", "integration_only", "limited")
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +123,10 @@ def test_middleware_throughput(benchmark, servers, request):  # type: ignore[no-
     benchmark.extra_info.update(
         {
             "bare_rps": round(median["bare"]),
+            "floor_rps": round(median["floor"]),
             "integration_only_rps": round(median["integration_only"]),
             "limited_rps": round(median["limited"]),
+            "overhead_floor": round(overhead["floor"], 4),
             "overhead_integration_only": round(overhead["integration_only"], 4),
             "overhead_limited": round(overhead["limited"], 4),
             "server_cpu_us_per_request": {name: round(cpu_us[name], 1) for name in APPS},
@@ -131,7 +135,8 @@ def test_middleware_throughput(benchmark, servers, request):  # type: ignore[no-
     )
     extra = benchmark.extra_info
     print(
-        f"\nbare {median['bare']:,.0f} req/s; middleware with an allow-all limiter {median['integration_only']:,.0f}"
+        f"\nbare {median['bare']:,.0f} req/s; floor (read, parse, replay the body) {median['floor']:,.0f}"
+        f" ({overhead['floor']:.1%} overhead); middleware with an allow-all limiter {median['integration_only']:,.0f}"
         f" ({overhead['integration_only']:.1%} overhead); with the real limiter {median['limited']:,.0f}"
         f" ({overhead['limited']:.1%} overhead); server CPU us/request {extra['server_cpu_us_per_request']}"
         f"; rounds {extra['rounds']}"

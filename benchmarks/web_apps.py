@@ -1,8 +1,11 @@
-"""The apps the middleware benchmark serves under uvicorn: a trivial pure ASGI app, bare, behind the middleware
-with a limiter that always allows (the integration's own cost), and behind the middleware with the real limiter."""
+"""The apps the middleware benchmark serves under uvicorn: a trivial pure ASGI app, bare; behind a *floor*
+middleware that does only what any body-fingerprinting middleware must (read the body, parse its JSON, pick the
+prompt text, replay the body); behind the middleware with a limiter that always allows (the integration's own
+cost); and behind the middleware with the real limiter."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -32,6 +35,27 @@ async def bare(scope: dict[str, Any], receive: Any, send: Any) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": BODY})
+
+
+async def floor(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``bare`` behind the least a body-fingerprinting middleware can do: one body message read, its JSON parsed and
+    the messages' contents joined, the message replayed. No headers read, no fingerprint, no limiter: its overhead
+    is a floor under any middleware that meets the issue's body requirements on this stack."""
+    if scope["type"] != "http":
+        await bare(scope, receive, send)
+        return
+    message = await receive()
+    try:
+        text = "\n".join(part["content"] for part in json.loads(message.get("body", b""))["messages"])
+    except (ValueError, KeyError, TypeError):
+        text = ""
+    scope["floor.text_chars"] = len(text)
+    buffered = [message]
+
+    async def replay() -> Any:
+        return buffered.pop() if buffered else await receive()
+
+    await bare(scope, replay, send)
 
 
 async def established(account: str, info: RequestInfo) -> AccountContext:
