@@ -34,13 +34,13 @@ from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from patternlimit._kernels.batch import observe_batch
 from patternlimit._kernels.entry import direct
-from patternlimit._kernels.observe import ACCOUNTS, COPIES, HITS, NOVEL, YOUNG, novel_key
+from patternlimit._kernels.observe import ACCOUNTS, COHORT, COPIES, HITS, NOVEL, YOUNG, cohort_key, novel_key
 from patternlimit._kernels.packed import observe_one_packed, pack_state
 from patternlimit.context import AccountBook, AccountRecord, Standing, standing_of
 from patternlimit.errors import StorageError
 from patternlimit.escalation import Escalation, Flag, Taint
 from patternlimit.fingerprint import TextFingerprinter, network_prefix
-from patternlimit.fingerprint.network import MAX_ADDRESS_CHARS
+from patternlimit.fingerprint.network import MAX_ADDRESS_CHARS, is_public_network
 from patternlimit.fingerprint.text import TextFingerprint
 from patternlimit.keying import Keyring, keyed_hash
 from patternlimit.policy.compile import NEVER, CompiledLimitRule, CompiledPatternRule, compile_policy
@@ -84,6 +84,8 @@ same callers repeat, and a hash and a prefix parse cost more than a dict lookup.
 
 _AGE_CODE = 6
 """``MEASURE_CODES["pattern_age"]``: the one measure the rule kernel cannot see (first sightings live in Python)."""
+_SHARE_CODE = 7
+"""``MEASURE_CODES["network_share"]``: the request's own measure, checked again on a pattern flagged earlier."""
 
 _REMEMBERED_CHARS = 256
 """Longer account names are hashed every time rather than cached, so the caches' memory stays bounded."""
@@ -138,7 +140,10 @@ class _Facts:
     """For each counted kind (``CompiledPolicy.kinds``, same order), its keys are ``keys[start:end]``."""
     content: int
     copy_count: int
-    """How many leading keys are of kinds whose copies are counted."""
+    """How many leading keys are of kinds whose copies (and cohorts) are counted."""
+    network_item: int
+    """The network the cohorts count: the network key of a public address, else the account's own key (an unknown
+    or private address is never shared evidence, so it never makes a pattern look like one NAT's cohort)."""
 
 
 class Limiter:
@@ -197,7 +202,7 @@ class Limiter:
             *self._seen.kernel_args,
             *self._top.kernel_args,
         )
-        self._networks: dict[str, tuple[str | None, int]] = {}
+        self._networks: dict[str, tuple[str | None, int, bool]] = {}
         self._accounts_seen: dict[str, int] = {}
         self._unknown_standing = standing_of(None, self.policy.context)
         self._young_age, self._trusted_age = self.policy.context.young_age, self.policy.context.trusted_age
@@ -217,6 +222,10 @@ class Limiter:
         self._no_conditions = np.zeros((0, 3), dtype=np.float64)
         self._no_starts = np.zeros(1, dtype=np.int64)
         self._aged = [any(condition.code == _AGE_CODE for condition in rule.conditions) for rule in rules]
+        self._share_bounds = [
+            tuple((condition.low, condition.high) for condition in rule.conditions if condition.code == _SHARE_CODE)
+            for rule in rules
+        ]
         # A request is measured and matched only against the pattern rules that apply to its standing. Trusted
         # and established accounts share every rule (``applies_to`` groups them), so demoting a caught trusted
         # account to established in _conclude changes neither its gate nor its rules.
@@ -226,7 +235,7 @@ class Limiter:
         self._elder_rules = tuple((index, rules[index]) for index in applicable[Standing.ESTABLISHED])
         self._keys = np.zeros(MAX_KEYS, dtype=np.uint64)
         self._key_bytes = self._keys.data  # a memoryview of the same memory, which _PACK_KEYS writes into
-        self._out = np.zeros((MAX_KEYS, 5), dtype=np.float64)
+        self._out = np.zeros((MAX_KEYS, 6), dtype=np.float64)
         # The observe kernel with the state as one table of addresses (patternlimit._kernels.packed), through its
         # compiled entry for these very argument types, without numba's per-call type dispatch
         # (patternlimit._kernels.entry); the example observes nothing (no keys).
@@ -235,6 +244,7 @@ class Limiter:
             observe_one_packed,
             *self._packed,
             self._keys,
+            0,
             0,
             0,
             0,
@@ -400,7 +410,7 @@ class Limiter:
         known = self._networks.get(ip) if type(ip) is str else None
         if known is None:
             known = self._network_of(ip)
-        network, network_key = known
+        network, network_key, public = known
         # An anonymous request is its network's pseudo-account: anonymous fan-out from many networks still shows
         # as many accounts, and all anonymous callers behind one prefix share one allowance.
         account_name = request.account or f"anonymous:{network or 'invalid-ip'}"
@@ -454,6 +464,7 @@ class Limiter:
                 [(0, cut), (cut, end), (end, end + 1)],
                 content,
                 end,
+                network_key if public else account,
             )
         keys = []
         spans: list[tuple[int, int]] = []
@@ -498,14 +509,17 @@ class Limiter:
             spans,
             content,
             copy_count,
+            network_key if public else account,
         )
 
-    def _network_of(self, ip: object) -> tuple[str | None, int]:
-        """The prefix of ``ip`` and its network key, remembered for the next request from it (bounded)."""
+    def _network_of(self, ip: object) -> tuple[str | None, int, bool]:
+        """The prefix of ``ip``, its network key and whether it is public (globally routable), remembered for the
+        next request from it (bounded)."""
         settings = self.policy.fingerprint
         network = network_prefix(ip, ipv4_prefix=settings.ipv4_prefix, ipv6_prefix=settings.ipv6_prefix)
         # Every invalid or missing IP shares one network pattern, "(invalid)": counted, never an exception.
-        known = (network, keyed_hash(network or "(invalid)", self._seeds["network"]))
+        key = keyed_hash(network or "(invalid)", self._seeds["network"])
+        known = (network, key, network is not None and is_public_network(network))
         if type(ip) is str and len(ip) <= MAX_ADDRESS_CHARS:
             _remember(self._networks, ip, known)
         return known
@@ -553,6 +567,7 @@ class Limiter:
             count,
             facts.account,
             facts.content,
+            facts.network_item,
             young,
             facts.now,
             facts.request.cost,
@@ -572,7 +587,7 @@ class Limiter:
         offsets = np.fromiter(
             itertools.accumulate((len(fact.keys) for fact in facts), initial=0), dtype=np.int64, count=len(facts) + 1
         )
-        out = np.empty((total, 5), dtype=np.float64)
+        out = np.empty((total, 6), dtype=np.float64)
         masks = np.empty((len(facts), len(self._compiled.pattern_rules)), dtype=np.uint64)
         young = np.array([fact.standing is _YOUNG for fact in facts], dtype=np.bool_)
         # Every estimate of a request some rule applies to (see observe_batch), none of the others'.
@@ -583,6 +598,7 @@ class Limiter:
             offsets,
             np.array([fact.account for fact in facts], dtype=np.uint64),
             np.array([fact.content for fact in facts], dtype=np.uint64),
+            np.array([fact.network_item for fact in facts], dtype=np.uint64),
             young,
             np.array([fact.now for fact in facts], dtype=np.float64),
             np.array([fact.request.cost for fact in facts], dtype=np.int64),
@@ -725,13 +741,24 @@ class Limiter:
                     chosen = (position, True)
             elif chosen is None and key in flags:
                 flag = self._escalation.flagged(key, now)
-                if flag is not None and flag.rule == rule.name:
+                if flag is not None and flag.rule == rule.name and self._fits(index, facts, key, measures[position]):
                     chosen = (position, False)
         if chosen is None:
             return None
         position, matches = chosen
         key = facts.keys[position]
-        return self._on_flagged(rule, facts, rule.kind, key, self._measures(key, measures[position], now), matches)
+        values = self._measures(key, measures[position], now, facts.network_item)
+        return self._on_flagged(rule, facts, rule.kind, key, values, matches)
+
+    def _fits(self, index: int, facts: _Facts, key: int, row: list[float]) -> bool:
+        """Whether the request meets rule ``index``'s ``network_share`` bounds on ``key`` (true without any): that
+        measure is the request's own, so a flagged pattern's request from the NAT that holds most of its young
+        senders (a class, an office) is not acted on, while the same pattern's proxy-pool requests are."""
+        bounds = self._share_bounds[index]
+        if not bounds:
+            return True
+        share = self._measures(key, row, facts.now, facts.network_item).get("network_share", math.nan)
+        return all(low <= share <= high for low, high in bounds)
 
     def _aged_enough(self, rule: CompiledPatternRule, key: int, now: float) -> bool:
         """Whether ``key`` meets the rule's ``pattern_age`` conditions (the kernel checked all the others)."""
@@ -740,7 +767,7 @@ class Limiter:
             condition.low <= age <= condition.high for condition in rule.conditions if condition.code == _AGE_CODE
         )
 
-    def _measures(self, key: int, row: list[float], now: float) -> dict[str, float]:
+    def _measures(self, key: int, row: list[float], now: float, network: int) -> dict[str, float]:
         if math.isnan(row[ACCOUNTS]):
             # The kernel skipped the estimates (hits below the gate) but a remembered flag needs them for the reason.
             row = list(row)
@@ -748,6 +775,7 @@ class Limiter:
             row[YOUNG] = self._young.estimate(key, now)
             if not math.isnan(row[COPIES]):
                 row[NOVEL] = float(self._hits.estimate(int(novel_key(np.uint64(key))), now))
+                row[COHORT] = self._young.estimate(int(cohort_key(np.uint64(key), np.uint64(network))), now)
         hits, young = row[HITS], row[YOUNG]
         accounts = max(row[ACCOUNTS], young)  # young accounts are accounts: keep the two estimates consistent
         values = {
@@ -758,6 +786,7 @@ class Limiter:
             "filler_diversity": _ratio(row[NOVEL], hits),
             "copies": row[COPIES],
             "pattern_age": now - self._first_seen[key] if key in self._first_seen else math.nan,
+            "network_share": _ratio(row[COHORT], young),
         }
         # A measure the kernel did not count for this kind (NaN) is left out, not reported as a number.
         return {name: value for name, value in values.items() if not math.isnan(value)}
@@ -904,6 +933,7 @@ class Limiter:
             facts.now,
             facts.account,
             facts.content,
+            facts.network_item,
             facts.request.cost,
             facts.standing is _YOUNG,
             facts.copy_count,
@@ -923,6 +953,7 @@ class Limiter:
                 offsets,
                 np.ascontiguousarray(observations["account"], dtype=np.uint64),
                 np.ascontiguousarray(observations["content"], dtype=np.uint64),
+                np.ascontiguousarray(observations["network"], dtype=np.uint64),
                 np.ascontiguousarray(observations["young"], dtype=np.bool_),
                 np.ascontiguousarray(observations["now"], dtype=np.float64),
                 np.ascontiguousarray(observations["cost"], dtype=np.int64),
@@ -931,7 +962,7 @@ class Limiter:
                 0,
                 self._no_conditions,
                 self._no_starts,
-                np.empty((int(offsets[-1]), 5), dtype=np.float64),
+                np.empty((int(offsets[-1]), 6), dtype=np.float64),
                 np.empty((records, 0), dtype=np.uint64),
             )
             if self._compiled.needs_age:

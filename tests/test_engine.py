@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -57,6 +58,7 @@ def test_a_templated_fan_out_across_young_accounts_is_throttled_once_it_crosses_
         ("corporate NAT: established accounts behind one IP", traffic.corporate_nat),
         ("flash crowd: new accounts, varied prompts", traffic.flash_crowd),
         ("launch crowd: new accounts, one quickstart text", traffic.launch_crowd),
+        ("class: new accounts behind one campus NAT, one homework frame", traffic.classroom),
     ],
 )
 def test_legitimate_look_alikes_are_not_throttled(limiter, scenario, make):
@@ -95,7 +97,9 @@ def test_shadow_policy_logs_and_never_enforces():
 
 
 def test_a_young_account_on_a_tainted_network_starts_throttled_but_an_established_one_does_not(limiter):
-    run(limiter, traffic.campaign(accounts=150, per_account=8, prefixes=2))
+    # four proxy prefixes: each holds a quarter of the campaign's young senders (two would hold half each, the
+    # network_share bound of the preset, where a pair of NATs and a pool of two cannot be told apart)
+    run(limiter, traffic.campaign(accounts=150, per_account=8, prefixes=4))
     later = traffic.START + 7300
     newcomer = Request(account="fresh", ip="198.51.0.77", text="hello there", account_created_at=later - 60)
     veteran = Request(account="veteran", ip="198.51.0.78", text="hello there", account_created_at=later - 400 * 86400)
@@ -395,3 +399,48 @@ def test_the_default_presets_facts_shortcut_builds_what_the_plan_loop_builds(tex
     finally:
         _PLAN_LIMITER._preset_plan = True
     assert quick == looped
+
+
+def test_a_class_is_a_cohort_but_the_same_traffic_through_a_proxy_pool_is_a_campaign(limiter):
+    """The class's young senders share one network (network_share near 1); spread over 40 proxy prefixes, the very
+    same accounts and texts give each request a share near 1/40 and are throttled. Without a public address (none,
+    a private one, loopback: what an app behind an untrusted proxy sees), a request is its own network: the cohort
+    exemption needs a known public NAT."""
+    assert blocked(run(limiter, traffic.classroom())) == 0
+    rng = random.Random(9)
+    pooled = [(now, replace(request, ip=traffic.ip(rng, 40))) for now, request in traffic.classroom(seed=7)]
+    decisions = run(Limiter(secret=SECRET), pooled)
+    assert blocked(decisions) > 0.5 * len(decisions)
+    caught = next(decision for decision in decisions if decision.rule == "template-fan-out")
+    assert caught.scores["network_share"] < 0.2
+    for campus in (None, "10.1.2.3", "127.0.0.1"):  # unknown, private (a proxy not trusted), loopback
+        unknown = run(Limiter(secret=SECRET), traffic.classroom(seed=8, campus=campus))
+        assert blocked(unknown) > 0.5 * len(unknown), campus
+
+
+def test_a_remembered_flag_acts_on_a_patterns_proxy_requests_but_not_on_a_nat_cohort():
+    """A campaign flags the homework template through a proxy pool, then stops. Ten hours later (out of the
+    window, within the flag's memory) a class uses the template from its NAT while a few new proxy accounts return
+    to it: the remembered flag acts on the proxies' requests (their network_share is small) and not on the class's
+    (its NAT holds most of the pattern's young senders again)."""
+    rng = random.Random(10)
+
+    def proxied(stream, prefix, shift):  # type: ignore[no-untyped-def]
+        return [
+            (now + shift, replace(request, account=f"{prefix}-{request.account}", ip=traffic.ip(rng, 40)))
+            for now, request in stream
+        ]
+
+    later = 10 * 3600.0
+    campaign = proxied(traffic.classroom(seed=11), "proxy", 0.0)
+    returning = proxied(traffic.classroom(students=15, seed=13), "back", later)
+    students = [(now + later, request) for now, request in traffic.classroom(students=60, seed=12)]
+    limiter = Limiter(secret=SECRET)
+    assert blocked(run(limiter, campaign)) > 0.5 * len(campaign)
+    tagged = sorted([(now, request, True) for now, request in returning] + [(now, r, False) for now, r in students])
+    outcomes = [(limiter.check(request, now), proxy) for now, request, proxy in tagged]
+    assert sum(decision.action is Action.THROTTLE for decision, proxy in outcomes if proxy) > 0.5 * len(returning)
+    # a few students whose near-duplicate band was, at that moment, sent by hardly anyone but the proxies (one
+    # student and one proxy give each a share of 0.5) are the measure's noise at small counts; without the
+    # re-check every student would be throttled from its second request on the remembered flag
+    assert sum(decision.action is Action.THROTTLE for decision, proxy in outcomes if not proxy) <= 0.02 * len(students)

@@ -182,3 +182,34 @@ def launch_crowd(accounts: int = 600) -> list[tuple[float, Request]]:
                 )
             )
     return stream(out)
+
+
+def homework_prompt(rng: random.Random) -> str:
+    """One class's homework frame around a student's own attempt: the campaign's shape, from a classroom."""
+    code = "\n".join(f"    step_{rng.randrange(10**6)} = {rng.randrange(1000)}" for _ in range(rng.randint(2, 6)))
+    return (
+        "CS 101, homework 3. Review my solution to this exercise and explain my mistakes: write a Python "
+        f"function that {rng.choice(TASKS)} and {rng.choice(TASKS)}.\n```python\n{code}\n```\n"
+        "Explain in under 200 words, without giving the full answer."
+    )
+
+
+def classroom(
+    students: int = 120, per_student: int = 8, campus: str | None = "128.32.10.77", seed: int = 6
+) -> list[tuple[float, Request]]:
+    """A class of brand-new accounts behind the campus NAT (``campus``; ``None``: the address is unknown), one
+    homework frame with each student's own attempts, over a two-hour lab."""
+    rng = random.Random(seed)
+    out = []
+    for index in range(students):
+        created = START - rng.uniform(0, DAY)
+        for _ in range(per_student):
+            request = Request(
+                account=f"student-{index}",
+                ip=campus or "",
+                text=homework_prompt(rng),
+                route="/v1/messages",
+                account_created_at=created,
+            )
+            out.append((START + rng.uniform(0, 7200), request))
+    return stream(out)

@@ -1,11 +1,11 @@
 """Requests observed and matched against the pattern rules in one kernel call: many (the batch path) or one.
 
 :func:`observe_batch` runs, for each request ``i`` in order, :func:`patternlimit._kernels.observe.observe_request`
-on its keys ``keys[offsets[i]:offsets[i + 1]]`` with its own account, content, standing, time, cost and copy count,
-writing the key rows of ``out`` at the same offsets, then :func:`patternlimit._kernels.rules.match_rules` on those
-rows into ``masks[i]``. Observing does not depend on any decision (every request is counted whatever the answer),
-so the sketch state after the call, and every row, are what ``n`` single calls in order give; the caller then
-decides request by request.
+on its keys ``keys[offsets[i]:offsets[i + 1]]`` with its own account, content, network, standing, time, cost and
+copy count, writing the key rows of ``out float64[total, 6]`` at the same offsets, then
+:func:`patternlimit._kernels.rules.match_rules` on those rows into ``masks[i]``. Observing does not depend on any
+decision (every request is counted whatever the answer), so the sketch state after the call, and every row, are
+what ``n`` single calls in order give; the caller then decides request by request.
 
 One difference, on purpose: each request has its own ``observe_gates[i]``, and the engine passes 0 for a request
 that some pattern rule applies to, so every key's estimates (accounts, young accounts, novel texts) are computed,
@@ -15,11 +15,12 @@ taken at the request's own time instead: the same value the single path computes
 gets a gate no key reaches (no rule will read its estimates). ``match_rules`` still applies the real ``gate``.
 
 Arguments: the 24 state arguments of ``observe_request``; ``keys uint64[total]``, ``offsets int64[n + 1]``;
-``accounts``, ``contents`` (``uint64[n]``), ``young`` (``bool[n]``), ``times`` (``float64[n]``), ``costs`` and
-``copy_counts`` (``int64[n]``); ``observe_gates`` (``int64[n]``), the gate passed to ``observe_request``; ``gate``,
-``conditions``, ``starts`` as ``match_rules`` takes them; ``out float64[total, 5]``; ``masks uint64[n, rules]``.
-Mutates the state, ``out`` and ``masks``. Replaying another process's observations (shared storage) is the same
-call with ``observe_gates`` no key reaches and no rules: the sketches are updated, nothing is estimated.
+``accounts``, ``contents``, ``networks`` (``uint64[n]``), ``young`` (``bool[n]``), ``times`` (``float64[n]``),
+``costs`` and ``copy_counts`` (``int64[n]``); ``observe_gates`` (``int64[n]``), the gate passed to
+``observe_request``; ``gate``, ``conditions``, ``starts`` as ``match_rules`` takes them; ``out float64[total, 6]``;
+``masks uint64[n, rules]``. Mutates the state, ``out`` and ``masks``. Replaying another process's observations
+(shared storage) is the same call with ``observe_gates`` no key reaches and no rules: the sketches are updated,
+nothing is estimated.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def observe_batch(
     offsets: np.ndarray,
     accounts: np.ndarray,
     contents: np.ndarray,
+    networks: np.ndarray,
     young: np.ndarray,
     times: np.ndarray,
     costs: np.ndarray,
@@ -106,6 +108,7 @@ def observe_batch(
             count,
             accounts[index],
             contents[index],
+            networks[index],
             young[index],
             times[index],
             costs[index],
@@ -146,6 +149,7 @@ def observe_one(
     count: int,
     account: int,
     content: int,
+    network: int,
     young: bool,
     now: float,
     cost: int,
@@ -188,6 +192,7 @@ def observe_one(
         count,
         account,
         content,
+        network,
         young,
         now,
         cost,

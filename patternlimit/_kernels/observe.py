@@ -12,17 +12,22 @@ For each of the request's ``count`` pattern keys ``k`` (keyed 63-bit hashes) the
 * adds ``account`` to ``k``'s distinct accounts (spread sketch ``accounts``),
 * adds ``account`` to ``k``'s distinct *young* accounts (spread sketch ``young``) if ``young`` is set, else only
   reads that estimate,
+* for the first ``copy_count`` keys, if ``young`` is set, adds ``account`` to the young accounts of the *cohort
+  key* ``mix64(k ^ mix64(network ^ COHORT_TAG))`` in the same sketch: how many of ``k``'s young senders came
+  from this request's network (``network``: the engine passes the network key, or the account's own key when the
+  address is unknown, so that an unknown network is never shared),
 * adds ``cost`` to ``k``'s count in the heavy hitters,
 
-and writes ``out[i] = (hits, accounts, young_accounts, copies, novel)`` as ``float64``.
+and writes ``out[i] = (hits, accounts, young_accounts, copies, novel, cohort)`` as ``float64``.
 
-The three estimates that read many cache lines (``accounts``, ``young_accounts``, ``novel``) are computed only for
+The estimates that read many cache lines (``accounts``, ``young_accounts``, ``novel``, ``cohort``) are computed only for
 keys with at least ``gate`` hits and are NaN otherwise: a key with fewer hits than a rule's smallest threshold on
 accounts cannot meet it (distinct accounts never exceed hits), and skipping them halves the memory traffic of a
 cold key. The sketches are updated either way. Copies and new texts are counted only for the first ``copy_count``
 keys (the kinds whose rules use them; the others get NaN), which saves two count-min updates per key of the other
-kinds. The copy and novel keys share the count-min sketch with the hits. A Bloom false positive can only make a
-new text look like a copy, which lowers the diversity: the safe side.
+kinds; the cohort is counted for the same keys (NaN for the others). The copy and novel keys share the count-min
+sketch with the hits, and the cohort keys the young spread sketch with the pattern keys. A Bloom false positive can
+only make a new text look like a copy, which lowers the diversity: the safe side.
 
 Layout of the work: each sketch's clock is moved and its write slot claimed once per call (at one ``now`` the
 per-key claims after the first are no-ops), and the item's register and rank are hashed once per spread sketch.
@@ -51,8 +56,8 @@ State arguments, in order: count-min (``counters``, ``ring``, ``row_seeds``, ``b
 (``registers``, ``ring``, ``seeds``, ``memo``, ``bucket_seconds``), young spread (same), the seen filter
 (``bits``, ``ring``, ``seeds``, ``bucket_seconds``), heavy hitters
 (``entries``, ``links``, ``tallies``, ``ring``, ``table_seed`` as a signed int, ``bucket_seconds``); then
-``keys uint64[>= count]``, ``count``, ``account``, ``content``, ``young``, ``now``, ``cost``, ``gate``,
-``copy_count`` and ``out float64[>= count, 5]``. Mutates every state array except the seeds, and ``out``.
+``keys uint64[>= count]``, ``count``, ``account``, ``content``, ``network``, ``young``, ``now``, ``cost``,
+``gate``, ``copy_count`` and ``out float64[>= count, 6]``. Mutates every state array except the seeds, and ``out``.
 """
 
 from __future__ import annotations
@@ -75,9 +80,10 @@ from patternlimit._kernels.window import advance_clock
 
 COPY_TAG = np.uint64(0x636F7079_5F746167)  # "copy_tag"
 NOVEL_TAG = np.uint64(0x6E6F7665_6C5F7467)  # "novel_tg"
+COHORT_TAG = np.uint64(0x636F686F_72745F74)  # "cohort_t"
 _KEY_MASK = np.uint64((1 << 63) - 1)
 
-HITS, ACCOUNTS, YOUNG, COPIES, NOVEL = 0, 1, 2, 3, 4
+HITS, ACCOUNTS, YOUNG, COPIES, NOVEL, COHORT = 0, 1, 2, 3, 4, 5
 
 _PREFETCH_AHEAD = 1
 """How many keys ahead the kernel prefetches. One is enough: a key's work (about half a microsecond) outlasts a miss
@@ -92,6 +98,11 @@ def copy_key(key: np.uint64, content: np.uint64) -> np.uint64:  # pragma: no cov
 @njit(cache=True, nogil=True, inline="always")
 def novel_key(key: np.uint64) -> np.uint64:  # pragma: no cover
     return mix64(key ^ NOVEL_TAG) & _KEY_MASK
+
+
+@njit(cache=True, nogil=True, inline="always")
+def cohort_key(key: np.uint64, network: np.uint64) -> np.uint64:  # pragma: no cover
+    return mix64(key ^ mix64(network ^ COHORT_TAG)) & _KEY_MASK
 
 
 @njit(cache=True, nogil=True)
@@ -124,6 +135,7 @@ def observe_request(
     count: int,
     account: int,
     content: int,
+    network: int,
     young: bool,
     now: float,
     cost: int,
@@ -137,6 +149,7 @@ def observe_request(
     seed = np.uint64(table_seed)
     item = np.uint64(account)
     text = np.uint64(content)
+    place = np.uint64(network)
     weight = np.int64(cost)
     # Each sketch's clock and write slot, once per call. The per-key kernels would claim the same slot on the first
     # key and find nothing left to do on the others (one ``now``), and no sketch is read before its first update,
@@ -171,6 +184,9 @@ def observe_request(
                 seen_prefetch(seen_bits, seen_ring, seen_seeds, seen_slot, copies_of)
             spread_prefetch(account_registers, account_seeds, account_memo, account_slot, key, account_index, True)
             spread_prefetch(young_registers, young_seeds, young_memo, young_slot, key, young_index, young)
+            if young and ahead < copy_count:
+                cohort = cohort_key(key, place)
+                spread_prefetch(young_registers, young_seeds, young_memo, young_slot, cohort, young_index, True)
             topk_prefetch(links, seed, top_bucket, np.int64(key))
         if position < 0:
             continue
@@ -194,8 +210,12 @@ def observe_request(
         else:
             out[position, COPIES] = np.nan
         spread_raise(account_registers, account_seeds, account_memo, account_slot, key, account_index, account_rank)
+        counts_cohort = young and position < copy_count
         if young:
             spread_raise(young_registers, young_seeds, young_memo, young_slot, key, young_index, young_rank)
+            if counts_cohort:
+                cohort = cohort_key(key, place)
+                spread_raise(young_registers, young_seeds, young_memo, young_slot, cohort, young_index, young_rank)
         if gated:
             if position >= copy_count:
                 out[position, NOVEL] = np.nan
@@ -203,8 +223,15 @@ def observe_request(
                 account_registers, account_ring, account_seeds, account_memo, key
             )
             out[position, YOUNG] = spread_window_estimate(young_registers, young_ring, young_seeds, young_memo, key)
+            if position < copy_count:
+                out[position, COHORT] = spread_window_estimate(
+                    young_registers, young_ring, young_seeds, young_memo, cohort_key(key, place)
+                )
+            else:
+                out[position, COHORT] = np.nan
         else:
             out[position, NOVEL] = np.nan
             out[position, ACCOUNTS] = np.nan
             out[position, YOUNG] = np.nan
+            out[position, COHORT] = np.nan
         topk_update(entries, links, tallies, top_ring, seed, top_bucket_seconds, np.int64(key), now, weight)

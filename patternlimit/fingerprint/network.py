@@ -84,3 +84,19 @@ def _ipv4_prefix(value: int, length: int) -> str:
 
 def _is_port(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= 5
+
+
+@functools.lru_cache(maxsize=PREFIX_CACHE_SIZE)
+def is_public_network(prefix: str) -> bool:
+    """Whether ``prefix`` (as :func:`network_prefix` gives it) is globally routable: not private, loopback,
+    link-local, shared (carrier-grade NAT) or documentation space. A public API sees its clients' networks as public
+    prefixes; a private one is the deployment's own proxy (trusted proxies not configured) or a test, and says
+    nothing about who the client is. ``::/8`` (the unspecified and loopback addresses' block, which ``ipaddress``
+    calls global at /48) is not public either. Raises ``ValueError`` for text that is not a prefix."""
+    network = ipaddress.ip_network(prefix)
+    if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(_RESERVED_V6):
+        return False
+    return network.is_global
+
+
+_RESERVED_V6 = ipaddress.IPv6Network("::/8")

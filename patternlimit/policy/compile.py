@@ -28,6 +28,7 @@ MEASURE_CODES = {
     "young_share": 4,
     "filler_diversity": 5,
     "pattern_age": 6,
+    "network_share": 7,
 }
 """Measures by evaluation cost: the raw sketch outputs first, the derived ratios after."""
 
@@ -71,7 +72,8 @@ class CompiledPolicy:
     limit_rules: tuple[CompiledLimitRule, ...]
     kinds: tuple[str, ...]
     """Pattern kinds counted in the sketches, in a fixed order: those the pattern rules name, plus ``template``;
-    the kinds whose rules use copies or filler diversity come first (the kernel counts copies for those only)."""
+    the kinds whose rules use copies, filler diversity or network share come first (the kernel counts copies and
+    cohorts for those only)."""
     copy_kinds: frozenset[str]
     needs_text: bool
     needs_age: bool
@@ -104,7 +106,7 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     copy_kinds = frozenset(
         rule.kind
         for rule in pattern_rules
-        if any(condition.measure in ("copies", "filler_diversity") for condition in rule.conditions)
+        if any(condition.measure in ("copies", "filler_diversity", "network_share") for condition in rule.conditions)
     )
     kinds.sort(key=lambda kind: kind not in copy_kinds)  # stable: copy kinds first, otherwise as named
     needs_text = any(part in TEXT_KINDS for kind in kinds for part in kind.split("+"))

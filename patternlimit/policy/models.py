@@ -38,6 +38,7 @@ Measure = Literal[
     "filler_diversity",
     "copies",
     "pattern_age",
+    "network_share",
 ]
 """What a pattern rule can test, per pattern key, over the policy's window:
 
@@ -48,7 +49,12 @@ Measure = Literal[
 * ``filler_diversity``: share of its requests whose exact text was new on this pattern (0 to 1): a campaign's
   template carries many distinct fillers, a quickstart prompt repeated by a launch crowd carries one;
 * ``copies``: how many times this request's exact text was sent on this pattern (this request included);
-* ``pattern_age``: seconds since the pattern was first seen (novelty).
+* ``pattern_age``: seconds since the pattern was first seen (novelty);
+* ``network_share``: the share of the pattern's young senders that came from *this request's* network (its /24 or
+  /48; 0 to 1): a class or an office of new accounts behind one NAT gives its own members a share near 1, a proxy
+  pool spread over many prefixes gives each of its requests a small one. A request whose address is unknown or
+  invalid counts as its own network. This measure describes the request, not only the pattern: a request on a
+  pattern flagged earlier is acted on only if it also meets the rule's ``network_share`` bounds.
 """
 
 PatternKind = str

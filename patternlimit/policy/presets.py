@@ -31,6 +31,10 @@ _FAN_OUT: dict[Measure, Threshold] = {
     # At least 30% of the pattern's requests carry a text never seen on it before: extraction needs coverage;
     # a quickstart example repeated by a launch crowd is almost all copies.
     "filler_diversity": Threshold(min=0.3),
+    # The request's own network holds at most half of the pattern's young senders: a class or an office of new
+    # accounts behind one NAT is a cohort, not a proxy pool (a shared prefix alone is a NAT); a campaign routed
+    # through proxies spreads its accounts over many prefixes, so each of its requests has a small share.
+    "network_share": Threshold(max=0.5),
 }
 
 

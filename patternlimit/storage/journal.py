@@ -1,13 +1,16 @@
 """The records a limiter shares: what it observed, and what it decided that other processes must know.
 
-A process appends one *observation* per request (time, account, content hash, cost, young flag and the pattern
-keys, exactly what the sketch kernel consumed) and an *event* per state change of the decision layer (a pattern
+A process appends one *observation* per request (time, account, content hash, network, cost, young flag and the
+pattern keys, exactly what the sketch kernel consumed) and an *event* per state change of the decision layer (a pattern
 flagged, an account's request on a flagged pattern, a catch, an exact-limit hit). Applying the same records in
 the same order to the same state gives the same state: that is how processes share one view.
 
 A batch is bytes::
 
-    b"PLJ1" | u32 observations | u32 keys | u32 event bytes | observations (32 B each) | keys (u64) | events (JSON)
+    b"PLJ2" | u32 observations | u32 keys | u32 event bytes | observations (40 B each) | keys (u64) | events (JSON)
+
+(``PLJ1``, before the network field, is refused like any other corrupt batch: processes of one deployment run
+one version's format.)
 
 Nothing here executes what it decodes: observations are fixed-layout numbers and events are JSON lists, checked
 by the applier. The journal is bounded: batches waiting for the store beyond ``max_bytes`` are dropped oldest
@@ -27,13 +30,14 @@ import numpy as np
 
 from patternlimit.errors import StorageError
 
-MAGIC = b"PLJ1"
+MAGIC = b"PLJ2"
 _HEADER = struct.Struct("<4sIII")
 OBSERVATION = np.dtype(
     [
         ("now", "<f8"),
         ("account", "<u8"),
         ("content", "<u8"),
+        ("network", "<u8"),
         ("cost", "<u4"),
         ("count", "u1"),
         ("copy_count", "u1"),
@@ -41,15 +45,15 @@ OBSERVATION = np.dtype(
         ("pad", "u1"),
     ]
 )
-_RECORD = struct.Struct("<dQQIBB?x")
+_RECORD = struct.Struct("<dQQQIBB?x")
 assert _RECORD.size == OBSERVATION.itemsize
 _JSON = json.JSONEncoder(separators=(",", ":"))  # json.dumps with arguments builds an encoder per call: 2x slower
 MAX_BATCH_RECORDS = 20_000
 """Observations per batch at most, so that one log entry stays under about 1.5 MiB."""
 
 
-Observation = tuple[float, int, int, int, bool, int, tuple[int, ...]]
-"""``(now, account, content, cost, young, copy_count, keys)``."""
+Observation = tuple[float, int, int, int, int, bool, int, tuple[int, ...]]
+"""``(now, account, content, network, cost, young, copy_count, keys)``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +81,9 @@ class Journal:
         self._waiting_bytes = 0
         self._lock = threading.Lock()
 
-    def observe(self, now: float, account: int, content: int, cost: int, young: bool, copy_count: int,
+    def observe(self, now: float, account: int, content: int, network: int, cost: int, young: bool, copy_count: int,
                 keys: tuple[int, ...]) -> None:  # fmt: skip
-        self._observations.append((now, account, content, cost, young, copy_count, keys))
+        self._observations.append((now, account, content, network, cost, young, copy_count, keys))
 
     def event(self, *fields: Any) -> None:
         self._events.append(list(fields))
@@ -126,9 +130,9 @@ def encode(observations: list[Observation], events: list[list[Any]]) -> bytes:
     parts = [b""]
     key_count = 0
     pack = _RECORD.pack
-    for now, account, content, cost, young, copy_count, record_keys in observations:
+    for now, account, content, network, cost, young, copy_count, record_keys in observations:
         count = len(record_keys)
-        parts.append(pack(now, account, content, cost, count, copy_count, young))
+        parts.append(pack(now, account, content, network, cost, count, copy_count, young))
         key_count += count
     for *_, record_keys in observations:
         parts.append(struct.pack(f"<{len(record_keys)}Q", *record_keys))

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from patternlimit.errors import ConfigurationError
 from patternlimit.fingerprint import network, network_prefix
+from patternlimit.fingerprint.network import is_public_network
 
 
 @pytest.mark.parametrize(
@@ -133,3 +134,32 @@ def test_the_cache_is_bounded_and_reused():
     assert network._cached_prefix.cache_info().misses == info.misses + 1
     network_prefix("x" * (network.MAX_ADDRESS_CHARS + 1))
     assert network._cached_prefix.cache_info().currsize == network.PREFIX_CACHE_SIZE
+
+
+@pytest.mark.parametrize(
+    ("ip", "public"),
+    [
+        ("8.8.8.8", True),
+        ("128.32.10.77", True),
+        ("2606:4700::1111", True),
+        ("::ffff:8.8.4.4", True),
+        ("10.1.2.3", False),
+        ("172.16.5.4", False),
+        ("192.168.1.9", False),
+        ("127.0.0.1", False),
+        ("100.64.0.9", False),  # carrier-grade NAT space: never seen by a public API
+        ("169.254.1.1", False),
+        ("192.0.2.7", False),  # documentation
+        ("2001:db8::1", False),
+        ("fe80::1%eth0", False),
+        ("::1", False),
+    ],
+)
+def test_only_globally_routable_prefixes_are_public(ip, public):
+    prefix = network_prefix(ip)
+    assert prefix is not None and is_public_network(prefix) is public
+
+
+def test_is_public_network_rejects_what_is_not_a_prefix():
+    with pytest.raises(ValueError):
+        is_public_network("not a prefix")

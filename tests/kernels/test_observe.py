@@ -14,11 +14,12 @@ from patternlimit.sketches import CountMinSketch, HeavyHitters, SpreadSketch
 from patternlimit.sketches.seen import SeenFilter
 
 
-def fresh_state(seed: int, width: int = 32) -> tuple:  # type: ignore[type-arg]
+def fresh_state(seed: int, width: int = 32, spread_width: int = 16, precision: int = 4) -> tuple:  # type: ignore[type-arg]
     """Tiny sketches by default, so that keys collide and every branch of the twin is compared."""
     hits = CountMinSketch(width=width, depth=2, window=60.0, buckets=3, seed=seed)
-    accounts = SpreadSketch(width=16, depth=2, precision=4, window=60.0, buckets=3, seed=seed + 1)
-    young = SpreadSketch(width=16, depth=2, precision=4, window=60.0, buckets=3, seed=seed + 2)
+    spread = {"width": spread_width, "depth": 2, "precision": precision, "window": 60.0, "buckets": 3}
+    accounts = SpreadSketch(**spread, seed=seed + 1)
+    young = SpreadSketch(**spread, seed=seed + 2)
     seen = SeenFilter(bits=64 * 4 if width == 32 else 1 << 16, hashes=2, window=60.0, buckets=3, seed=seed + 4)
     top = HeavyHitters(capacity=4, window=60.0, buckets=3, seed=seed + 3)
     return (*hits.kernel_args, *accounts.kernel_args, *young.kernel_args, *seen.kernel_args, *top.kernel_args)
@@ -33,6 +34,7 @@ REQUEST = st.tuples(
     st.lists(st.integers(0, 30), min_size=0, max_size=6),  # pattern keys (small: they collide)
     st.integers(0, 20),  # account
     st.integers(0, 5),  # content (text) hash
+    st.integers(0, 4),  # network
     st.booleans(),  # young
     st.floats(-5.0, 40.0),  # time step
     st.integers(0, 3),  # cost
@@ -49,26 +51,27 @@ REQUEST = st.tuples(
 def test_observe_request_matches_reference(requests, seed, gate, copy_count):
     jit_state, twin_state = fresh_state(seed), fresh_state(seed)
     now = 1000.0
-    for keys, account, content, young, step, cost in requests:
+    for keys, account, content, network, young, step, cost in requests:
         now = max(0.0, now + step)
         key_array = np.zeros(8, np.uint64)
         key_array[: len(keys)] = keys
-        jit_out, twin_out = np.zeros((8, 5)), np.zeros((8, 5))
-        kernels.observe_request(
-            *jit_state, key_array, len(keys), account, content, young, now, cost, gate, copy_count, jit_out
-        )
-        reference.observe_request(
-            *twin_state, key_array, len(keys), account, content, young, now, cost, gate, copy_count, twin_out
-        )
+        jit_out, twin_out = np.zeros((8, 6)), np.zeros((8, 6))
+        scalars = (account, content, network, young, now, cost, gate, copy_count)
+        kernels.observe_request(*jit_state, key_array, len(keys), *scalars, jit_out)
+        reference.observe_request(*twin_state, key_array, len(keys), *scalars, twin_out)
         np.testing.assert_array_equal(jit_out, twin_out)  # NaN (skipped estimates) compares equal here
     for mine, theirs in zip(arrays(jit_state), arrays(twin_state), strict=True):
         np.testing.assert_array_equal(mine, theirs)
 
 
-def observe(state, key, account, content, young, now=1000.0):  # type: ignore[no-untyped-def]
-    out = np.zeros((1, 5))
-    kernels.observe_request(*state, np.array([key], np.uint64), 1, account, content, young, now, 1, 0, 1, out)
-    return dict(zip(("hits", "accounts", "young", "copies", "novel"), out[0].tolist(), strict=True))
+MEASURES = ("hits", "accounts", "young", "copies", "novel", "cohort")
+
+
+def observe(state, key, account, content, young, now=1000.0, network=0):  # type: ignore[no-untyped-def]
+    out = np.zeros((1, 6))
+    keys = np.array([key], np.uint64)
+    kernels.observe_request(*state, keys, 1, account, content, network, young, now, 1, 0, 1, out)
+    return dict(zip(MEASURES, out[0].tolist(), strict=True))
 
 
 def test_measures_separate_coverage_from_duplication():
@@ -96,9 +99,10 @@ def test_estimates_below_the_gate_are_skipped_but_the_sketches_still_count():
 
 
 def observe_gated(state, key, account, content, gate):  # type: ignore[no-untyped-def]
-    out = np.zeros((1, 5))
-    kernels.observe_request(*state, np.array([key], np.uint64), 1, account, content, True, 1000.0, 1, gate, 1, out)
-    return dict(zip(("hits", "accounts", "young", "copies", "novel"), out[0].tolist(), strict=True))
+    out = np.zeros((1, 6))
+    keys = np.array([key], np.uint64)
+    kernels.observe_request(*state, keys, 1, account, content, 0, True, 1000.0, 1, gate, 1, out)
+    return dict(zip(MEASURES, out[0].tolist(), strict=True))
 
 
 def test_the_comparison_fails_when_the_twin_forgets_young_accounts(monkeypatch):
@@ -113,9 +117,25 @@ def test_the_comparison_fails_when_the_twin_forgets_young_accounts(monkeypatch):
     monkeypatch.setattr(reference, "spread_add", forgetful)
     differs = False
     for account in range(20):
-        jit_out, twin_out = np.zeros((1, 5)), np.zeros((1, 5))
+        jit_out, twin_out = np.zeros((1, 6)), np.zeros((1, 6))
         keys = np.array([4], np.uint64)
-        kernels.observe_request(*jit_state, keys, 1, account, account, True, 1000.0, 1, 0, 1, jit_out)
-        reference.observe_request(*twin_state, keys, 1, account, account, True, 1000.0, 1, 0, 1, twin_out)
+        kernels.observe_request(*jit_state, keys, 1, account, account, 0, True, 1000.0, 1, 0, 1, jit_out)
+        reference.observe_request(*twin_state, keys, 1, account, account, 0, True, 1000.0, 1, 0, 1, twin_out)
         differs |= jit_out.tolist() != twin_out.tolist()
     assert differs
+
+
+def test_the_cohort_counts_a_patterns_young_senders_from_the_requests_network():
+    state = fresh_state(4, width=4096, spread_width=1024, precision=6)
+    for account in range(30):  # a class: thirty young accounts behind one network, varied texts
+        campus = observe(state, 7, account, 100 + account, young=True, network=5)
+    for account in range(30):  # a proxy pool: thirty young accounts over thirty networks
+        pooled = observe(state, 8, 200 + account, 300 + account, young=True, network=1000 + account)
+    for account in range(10):  # established senders on the class's network are not young: not counted
+        observe(state, 7, 500 + account, 600 + account, young=False, network=5)
+    late = observe(state, 7, 99, 700, young=True, network=5)
+    assert 25 <= campus["young"] <= 36 and campus["cohort"] >= 0.8 * campus["young"]
+    assert late["cohort"] >= 0.8 * late["young"] and late["young"] <= 40
+    assert 25 <= pooled["young"] <= 36 and pooled["cohort"] <= 3
+    established = observe(state, 9, 1, 2, young=False, network=5)
+    assert established["cohort"] < 2 and established["young"] < 2

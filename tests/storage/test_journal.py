@@ -14,7 +14,7 @@ keys = st.lists(st.integers(0, (1 << 63) - 1), max_size=8).map(tuple)
 observations = st.lists(
     st.tuples(
         st.floats(0, 1e11), st.integers(0, (1 << 63) - 1), st.integers(0, (1 << 63) - 1),
-        st.integers(0, (1 << 32) - 1), st.booleans(), st.integers(0, 8), keys,
+        st.integers(0, (1 << 63) - 1), st.integers(0, (1 << 32) - 1), st.booleans(), st.integers(0, 8), keys,
     ),
     max_size=30,
 )  # fmt: skip
@@ -27,17 +27,23 @@ def test_a_batch_decodes_to_what_was_encoded(records, changes):
     assert len(batch.observations) == len(records)
     assert batch.events == changes
     offset = 0
-    for row, (now, account, content, cost, young, copy_count, record_keys) in zip(
+    for row, (now, account, content, network, cost, young, copy_count, record_keys) in zip(
         batch.observations.tolist(), records, strict=True
     ):
-        assert row[:7] == (now, account, content, cost, len(record_keys), copy_count, int(young))
+        assert row[:8] == (now, account, content, network, cost, len(record_keys), copy_count, int(young))
         assert tuple(batch.keys[offset : offset + len(record_keys)].tolist()) == record_keys
         offset += len(record_keys)
 
 
 @pytest.mark.parametrize(
     "blob",
-    [b"", b"XXXX" + bytes(12), encode([(1.0, 2, 3, 4, True, 1, (5, 6))], [["f", 1]])[:-3], b"PLJ1" + bytes(12) + b"["],
+    [
+        b"",
+        b"XXXX" + bytes(12),
+        encode([(1.0, 2, 3, 9, 4, True, 1, (5, 6))], [["f", 1]])[:-3],
+        b"PLJ2" + bytes(12) + b"[",
+        b"PLJ1" + encode([(1.0, 2, 3, 9, 4, True, 1, (5, 6))], [])[4:],  # the format before the network field
+    ],
 )
 def test_corrupt_batches_are_a_storage_error(blob):
     with pytest.raises(StorageError):
@@ -48,7 +54,7 @@ def test_batches_waiting_for_the_store_are_bounded_and_drops_counted():
     journal = Journal(max_bytes=4096)
     for round_ in range(50):
         for index in range(10):
-            journal.observe(float(round_), index, 0, 1, False, 1, (1, 2, 3))
+            journal.observe(float(round_), index, 0, 7, 1, False, 1, (1, 2, 3))
         journal.restore(journal.drain())  # the store is down: everything goes back
     assert journal.pending_bytes <= 4096
     assert journal.dropped > 0

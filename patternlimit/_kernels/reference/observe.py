@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from patternlimit._kernels.hashing import MASK64, mix64_py
-from patternlimit._kernels.observe import COPY_TAG, NOVEL_TAG
+from patternlimit._kernels.observe import COHORT_TAG, COPY_TAG, NOVEL_TAG
 from patternlimit._kernels.reference.bloom import seen_update
 from patternlimit._kernels.reference.countmin import cms_add, cms_estimate
 from patternlimit._kernels.reference.spread import spread_add, spread_estimate
@@ -23,6 +23,10 @@ def copy_key(key: int, content: int) -> int:
 
 def novel_key(key: int) -> int:
     return mix64_py(key ^ int(NOVEL_TAG)) & _KEY_MASK
+
+
+def cohort_key(key: int, network: int) -> int:
+    return mix64_py(key ^ mix64_py(network ^ int(COHORT_TAG))) & _KEY_MASK
 
 
 def observe_request(
@@ -54,6 +58,7 @@ def observe_request(
     count: int,
     account: int,
     content: int,
+    network: int,
     young: bool,
     now: float,
     cost: int,
@@ -79,14 +84,18 @@ def observe_request(
         else:
             out[position, 3] = math.nan
         spread_add(*accounts, key, account, now)
+        cohort = cohort_key(key, network)
         if young:
             spread_add(*youngs, key, account, now)
+            if counts_copies:
+                spread_add(*youngs, cohort, account, now)
         else:
             ring_advance(young_ring, young_bucket_seconds, now)
         if hits >= gate:
             out[position, 4] = cms_estimate(*cms, novel, now) if counts_copies else math.nan
             out[position, 1] = spread_estimate(*accounts, key, now)
             out[position, 2] = spread_estimate(*youngs, key, now)
+            out[position, 5] = spread_estimate(*youngs, cohort, now) if counts_copies else math.nan
         else:
-            out[position, 4] = out[position, 1] = out[position, 2] = math.nan
+            out[position, 4] = out[position, 1] = out[position, 2] = out[position, 5] = math.nan
         topk_add(entries, links, tallies, top_ring, table_seed & MASK64, top_bucket_seconds, key, now, cost)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from patternlimit._kernels.observe import ACCOUNTS, COPIES, HITS, NOVEL, YOUNG
+from patternlimit._kernels.observe import ACCOUNTS, COHORT, COPIES, HITS, NOVEL, YOUNG
 
 
 def _value(code: int, row: list[float]) -> float | None:
@@ -27,6 +27,11 @@ def _value(code: int, row: list[float]) -> float | None:
         if hits <= 0:
             return 0.0
         share = row[NOVEL] / hits
+        return share if share < 1.0 or math.isnan(share) else 1.0
+    if code == 7:
+        if not young > 0:
+            return 0.0
+        share = row[COHORT] / young
         return share if share < 1.0 or math.isnan(share) else 1.0
     return None  # pattern age: checked by the engine
 
