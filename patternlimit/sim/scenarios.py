@@ -20,7 +20,12 @@ as hours of the day):
   quickstart example (:data:`~patternlimit.sim.text.QUICKSTART`) once or twice, then 0-3 prompts of its own;
 * ``corporate_nat``: 400 established accounts of one company behind one address, in office hours;
 * ``popular_tool``: 3,000 established users of an open-source agent whose prompts share its 126-word opening and
-  56-word closing, with their own request in between, in agent-loop bursts.
+  56-word closing, with their own request in between, in agent-loop bursts;
+* ``classroom``: a class of 150 students whose accounts were created in the two days before one lab session (which
+  starts 8-16 hours into the day and lasts 2-3 hours); 85% of them behind the campus NAT's one address, the rest
+  on their own residential, mobile or IPv6 address; each sends 4-15 requests seconds to minutes apart, all of them
+  the same homework handout (one of :data:`~patternlimit.sim.text.HOMEWORK_FRAMES` per class) around the
+  student's own code, query, proof or draft.
 
 ``scale`` multiplies the number of accounts of every scenario (and the CI harness's request rate), so the shapes
 stay the same while the volume changes. Each scenario draws from its own generator, seeded from ``seed`` and its
@@ -40,11 +45,13 @@ from patternlimit.fingerprint.client import client_fingerprint
 from patternlimit.request import Request
 from patternlimit.sim.text import (
     CAMPAIGN_TEMPLATE_COUNT,
+    HOMEWORK_FRAMES,
     QUICKSTART,
     app_frame,
     app_prompt,
     campaign_prompt,
     ci_prompt,
+    homework_prompt,
     organic_prompt,
     paraphrase,
     pick,
@@ -65,6 +72,7 @@ SCENARIOS: tuple[str, ...] = (
     "launch_crowd",
     "corporate_nat",
     "popular_tool",
+    "classroom",
 )
 """Every scenario name, in the order :func:`generate` builds them."""
 
@@ -156,6 +164,24 @@ FLASH_CROWD_ACCOUNTS = 3000
 LAUNCH_CROWD_ACCOUNTS = 4000
 CORPORATE_ACCOUNTS = 400
 TOOL_ACCOUNTS = 3000
+CLASSROOM_ACCOUNTS = 150
+"""Students in the class at scale 1."""
+CLASSROOM_ON_CAMPUS = 0.85
+"""The share of the class in the lab, behind the campus NAT; the others work from home or a phone."""
+CLASSROOM_ONSET = (1 / 3, 2 / 3)
+"""Where in the run the lab session starts, as fractions of its duration (uniform): 8-16 hours into a day."""
+CLASSROOM_SESSION_HOURS = (2.0, 3.0)
+"""How long the lab session lasts (uniform)."""
+CLASSROOM_SIGNUP_HOURS = (0.25, 48.0)
+"""How long before the session a student's account was created (uniform): signing up was the first exercise."""
+CLASSROOM_LATE_ARRIVAL = 15 * 60.0
+"""Seconds after the session starts by which every student has sent a first request."""
+CLASSROOM_REQUESTS = (4, 15)
+"""Requests per student in the session (uniform, both ends included)."""
+CLASSROOM_MIN_GAP = 10.0
+CLASSROOM_MEAN_GAP = 360.0
+"""Seconds between a student's requests: :data:`CLASSROOM_MIN_GAP` plus an exponential of this mean (they read
+the answer, edit their work and ask again)."""
 
 
 def _client(user_agent: str, *names: str) -> str:
@@ -216,6 +242,9 @@ _RESIDENTIAL_OCTETS = (
     119, 120, 121, 122, 123, 124, 125, 171, 174, 175, 176, 177, 178, 179, 180, 181, 182, 183, 186, 187, 189, 190,
     191, 201,
 )  # fmt: skip
+# First octets of the old class B blocks that universities were given early on, where many campuses' addresses
+# (and their NAT egress) still are.
+_CAMPUS_OCTETS = (128, 129, 130, 131, 132, 134, 136, 137, 138, 140, 141, 143, 146, 147, 150, 152, 155, 157, 158, 160)
 _HOSTING_OCTETS = (
     5, 23, 34, 35, 45, 51, 52, 54, 64, 66, 104, 107, 138, 139, 141, 142, 143, 144, 146, 147, 149, 152, 154, 155, 157,
     158, 159, 161, 162, 163, 164, 165, 167, 185, 188, 193, 194, 195, 199, 206, 207, 209, 212, 213, 216, 217,
@@ -531,6 +560,44 @@ def popular_tool_traffic(rng: random.Random, start: float, duration: float, scal
     return out
 
 
+def classroom_traffic(rng: random.Random, start: float, duration: float, scale: float) -> list[Labelled]:
+    """A class of students with new accounts in one lab session, most of them behind the campus NAT's one address,
+    every prompt the class's homework handout around the student's own work
+    (:func:`~patternlimit.sim.text.homework_prompt`).
+
+    The session starts at :data:`CLASSROOM_ONSET` of the run and lasts :data:`CLASSROOM_SESSION_HOURS`; the first
+    :data:`CLASSROOM_ON_CAMPUS` of the students are in the lab, the others on an address of their own. A student
+    sends :data:`CLASSROOM_REQUESTS` requests, the first within :data:`CLASSROOM_LATE_ARRIVAL` of the start; one
+    whose gaps would run past the end of the session hurries (the gaps shrink in proportion so that the last
+    request goes before the end). Requests past the end of the run are dropped.
+    """
+    end = start + duration
+    onset = start + duration * rng.uniform(*CLASSROOM_ONSET)
+    session_end = onset + HOUR * rng.uniform(*CLASSROOM_SESSION_HOURS)
+    campus = _host(rng, _prefix24(rng, _CAMPUS_OCTETS))
+    assignment = int(rng.random() * len(HOMEWORK_FRAMES))
+    students = _scaled(CLASSROOM_ACCOUNTS, scale)
+    in_lab = round(CLASSROOM_ON_CAMPUS * students)
+    out: list[Labelled] = []
+    for index in range(students):
+        account = _account_id(rng)
+        created = onset - HOUR * rng.uniform(*CLASSROOM_SIGNUP_HOURS)
+        address = campus if index < in_lab else _new_user_address(rng)
+        client = _weighted(rng, _NEW_USER_CLIENTS)
+        time = onset + rng.uniform(0.0, CLASSROOM_LATE_ARRIVAL)
+        requests = rng.randint(*CLASSROOM_REQUESTS)
+        gaps = [CLASSROOM_MIN_GAP + rng.expovariate(1.0) * CLASSROOM_MEAN_GAP for _ in range(requests - 1)]
+        # 0.99 of the time left, so that the last request lands before the session's end, not on it
+        hurry = min(1.0, 0.99 * (session_end - time) / sum(gaps)) if gaps else 1.0
+        for gap in [0.0, *gaps]:
+            time += gap * hurry
+            if time >= end:
+                break
+            out.append(_labelled(time, account, address, homework_prompt(rng, assignment), "/v1/messages", client,
+                                 created, "classroom"))  # fmt: skip
+    return out
+
+
 _Generator = Callable[[random.Random, float, float, float], list[Labelled]]
 _GENERATORS: dict[str, _Generator] = {
     "organic": organic_traffic,
@@ -539,6 +606,7 @@ _GENERATORS: dict[str, _Generator] = {
     "launch_crowd": launch_crowd_traffic,
     "corporate_nat": corporate_nat_traffic,
     "popular_tool": popular_tool_traffic,
+    "classroom": classroom_traffic,
 }
 
 
@@ -558,7 +626,7 @@ def generate(
     """Every request of the chosen ``scenarios`` (all of :data:`SCENARIOS` when ``None``) over ``duration_hours``
     from :data:`START`, sorted by time. The same arguments give the same list.
 
-    At the defaults: about 325,000 requests (323,000-332,000 over seeds 10-19), generated in 4-6 seconds on the
+    At the defaults: about 326,000 requests (324,000-334,000 over seeds 10-19), generated in 4-6 seconds on the
     project's 2-core machine.
     Raises :class:`~patternlimit.errors.ConfigurationError` for a ``scale`` or ``duration_hours`` that is not a
     finite number > 0, or an unknown scenario name.

@@ -20,7 +20,8 @@ What the scenarios use:
   different shapes (personas, JSON tool calls, step lists, short frames with the filler at the start or the end,
   with and without a code payload);
 * :func:`ci_prompt`, :func:`tool_prompt` (:data:`TOOL_OPENING` ... :data:`TOOL_CLOSING`), :data:`QUICKSTART`,
-  :func:`app_frame` / :func:`app_prompt`: the legitimate look-alikes' text;
+  :func:`app_frame` / :func:`app_prompt`, :func:`homework_prompt` (a class's assignment, :data:`HOMEWORK_FRAMES`,
+  around each student's own work): the legitimate look-alikes' text;
 * :func:`paraphrase`: light rewording, for the campaign prompts that are paraphrased.
 """
 
@@ -893,6 +894,300 @@ def tool_prompt(rng: random.Random) -> str:
     """A request from the popular agent: its fixed opening, the user's environment and request, its fixed closing."""
     request = organic_prompt(rng) if rng.random() < 0.6 else _AGENT_REQUEST.render(rng)
     return f"{TOOL_OPENING}\n\n{_TOOL_ENVIRONMENT.render(rng)}\n<user>\n{request}\n</user>\n\n{TOOL_CLOSING}"
+
+
+# --- a class's homework --------------------------------------------------------------------------------------------
+
+# The names a student gives the list's node type, its fields, and their local variables.
+_C_TYPES = ("struct node", "Node", "struct list_node", "ListNode", "struct item", "node_t")
+_C_VALUE_FIELDS = ("value", "data", "val", "key")
+_C_NEXT_FIELDS = ("next", "nxt", "link")
+_C_LOCALS = ("n", "node", "new_node", "tmp", "p", "fresh")
+_LIST_FUNCTIONS = ("push_front", "push_back", "pop_front", "find", "reverse", "free_list")
+_LIST_SYMPTOMS = (
+    "segfaults", "crashes with a segmentation fault when the list is empty", "prints the list backwards",
+    "loses the last element", "passes my own tests but valgrind reports {number} bytes definitely lost",
+    "gets stuck in an infinite loop", "works for one element but not for two",
+    "fails test {small} of the autograder", "prints garbage values after the first {small} nodes",
+    "compiles with a warning about an incompatible pointer type",
+)  # fmt: skip
+_LIST_CONCEPTS = (
+    "why push_front takes a pointer to a pointer", "why pop_front has to save the next node before freeing",
+    "what valgrind means by 'definitely lost'", "the difference between the head and the first node",
+    "how to reverse the list in place", "when I have to check for NULL", "why my malloc needs a cast or not",
+)  # fmt: skip
+_SQL_QUESTIONS = (
+    "B1: the titles of the books that cost more than the average price",
+    "B2: the customers who have never placed an order", "B3: each author's number of books and average price",
+    "B4: the five best-selling books by total quantity",
+    "B5: the customers who bought books by at least three different authors", "B6: the monthly revenue in 2024",
+    "B7: the most expensive book of each author", "B8: the cities with more than ten customers, largest first",
+)  # fmt: skip
+# A student's query: the tables they start from, the columns they may select, and conditions they may filter on
+# (their {placeholders} filled by _fill_numbers for each query).
+_SQL_ATTEMPTS = (
+    ("books b JOIN authors a ON a.author_id = b.author_id",
+     ("b.title", "a.name", "b.price", "COUNT(*)", "AVG(b.price)", "MAX(b.price)"),
+     ("b.price > {number}", "b.published_year >= {year}", "a.country = '{country}'")),
+    ("customers c LEFT JOIN orders o ON o.customer_id = c.customer_id",
+     ("c.name", "c.city", "COUNT(o.order_id)", "MIN(o.ordered_at)"),
+     ("o.order_id IS NULL", "c.city = '{city}'", "o.ordered_at >= '2024-{month}-01'")),
+    ("order_items oi JOIN books b ON b.book_id = oi.book_id",
+     ("b.title", "SUM(oi.quantity)", "b.price", "SUM(oi.quantity * b.price)"),
+     ("oi.quantity > {small}", "b.price < {number}")),
+    ("orders o JOIN order_items oi ON oi.order_id = o.order_id JOIN books b ON b.book_id = oi.book_id",
+     ("o.customer_id", "COUNT(DISTINCT b.author_id)", "DATE_TRUNC('month', o.ordered_at)", "SUM(b.price)"),
+     ("o.ordered_at < '2024-{month}-01'", "b.price BETWEEN {small} AND {number}")),
+)  # fmt: skip
+_SQL_SYMPTOMS = (
+    "it returns {number} rows but the expected output has {small}",
+    'I get ERROR: column "{column}" must appear in the GROUP BY clause or be used in an aggregate function',
+    "the customers without orders are missing", "every book shows up {small} times",
+    'I get ERROR: syntax error at or near "{keyword}"', "it runs but the numbers don't match the sample output",
+)  # fmt: skip
+_INDUCTION_CLAIMS = (
+    "1 + 3 + 5 + ... + (2n - 1) = n^2 for every n >= 1", "2^n > n^2 for every n >= 5",
+    "3 divides n^3 - n for every n >= 0", "1 + 2 + ... + n = n(n + 1)/2 for every n >= 1",
+    "F(n) < 2^n for every n >= 0, where F is the Fibonacci sequence", "every integer n >= 2 is a product of primes",
+    "n! > 2^n for every n >= 4", "a set with n elements has 2^n subsets",
+)  # fmt: skip
+_CITIES = ("Leeds", "Austin", "Lyon", "Osaka", "Porto", "Denver", "Graz", "Pune", "Quito", "Tartu")
+
+
+def _c_list_code(rng: random.Random, values: dict[str, str]) -> str:
+    """A student's attempt at one of the lab's functions (``{list_function}``, random when not filled yet) with
+    their own names, half the time with that function's classic bug, half the time with the ``main`` they test
+    it from."""
+    kind, value, link = pick(rng, _C_TYPES), pick(rng, _C_VALUE_FIELDS), pick(rng, _C_NEXT_FIELDS)
+    local = pick(rng, _C_LOCALS)
+    function = values.get("list_function") or pick(rng, _LIST_FUNCTIONS)
+    buggy = rng.random() < 0.5
+    if function == "push_front":
+        # the bug: the head is passed by value, so the caller's list never changes
+        head = "head" if buggy else "*head"
+        code = (
+            f"void push_front({kind} *{head}, int {value}) {{\n    {kind} *{local} = malloc(sizeof({kind}));\n"
+            f"    {local}->{value} = {value};\n    {local}->{link} = {head};\n    {head} = {local};\n}}"
+        )
+    elif function == "push_back":
+        walk = "cur != NULL" if buggy else f"cur->{link} != NULL"
+        code = (
+            f"void push_back({kind} **head, int {value}) {{\n    {kind} *{local} = malloc(sizeof({kind}));\n"
+            f"    {local}->{value} = {value};\n    {local}->{link} = NULL;\n"
+            f"    if (*head == NULL) {{\n        *head = {local};\n        return;\n    }}\n"
+            f"    {kind} *cur = *head;\n    while ({walk})\n        cur = cur->{link};\n    cur->{link} = {local};\n}}"
+        )
+    elif function == "pop_front":
+        steps = (f"free({local});\n    *head = {local}->{link};", f"*head = {local}->{link};\n    free({local});")
+        code = (
+            f"int pop_front({kind} **head) {{\n    {kind} *{local} = *head;\n    int {value} = {local}->{value};\n"
+            f"    {steps[0] if buggy else steps[1]}\n    return {value};\n}}"
+        )
+    elif function == "find":
+        walk = f"cur->{link} != NULL" if buggy else "cur != NULL"
+        code = (
+            f"{kind} *find({kind} *head, int {value}) {{\n    for ({kind} *cur = head; {walk}; cur = cur->{link})\n"
+            f"        if (cur->{value} == {value})\n            return cur;\n    return NULL;\n}}"
+        )
+    elif function == "reverse":
+        code = (
+            f"void reverse({kind} **head) {{\n    {kind} *prev = NULL, *cur = *head;\n    while (cur != NULL) {{\n"
+            f"        {kind} *{local} = cur->{link};\n        cur->{link} = prev;\n        prev = cur;\n"
+            f"        cur = {local};\n    }}\n" + ("}" if buggy else "    *head = prev;\n}")
+        )
+    else:
+        steps = (
+            f"        free(head);\n        head = head->{link};",
+            f"        {kind} *{local} = head->{link};\n        free(head);\n        head = {local};",
+        )
+        body = steps[0] if buggy else steps[1]
+        code = f"void free_list({kind} *head) {{\n    while (head != NULL) {{\n{body}\n    }}\n}}"
+    if rng.random() < 0.5:
+        number = rng.randint(1, 99)
+        calls = {
+            "push_front": f"push_front(&head, {number});",
+            "push_back": f"push_back(&head, {number});",
+            "pop_front": 'printf("%d\\n", pop_front(&head));',
+            "find": f'printf("%p\\n", (void *)find(head, {number}));',
+            "reverse": "reverse(&head);",
+            "free_list": "free_list(head);",
+        }
+        code += (
+            f"\n\nint main(void) {{\n    {kind} *head = NULL;\n    for (int i = 0; i < {rng.randint(2, 20)}; i++)\n"
+            f"        push_front(&head, i * {rng.randint(1, 99)});\n    {calls[function]}\n    return 0;\n}}"
+        )
+    return code
+
+
+def _fill_numbers(rng: random.Random, template: str) -> str:
+    """``template`` with its ``{number}``, ``{small}``, ``{year}``, ``{month}``, ``{city}``, ``{country}``,
+    ``{column}`` and ``{keyword}`` filled (the ones it has)."""
+    return (
+        template.replace("{number}", str(rng.randint(5, 900)))
+        .replace("{small}", str(rng.randint(2, 12)))
+        .replace("{year}", str(rng.randint(1990, 2024)))
+        .replace("{month}", f"{rng.randint(1, 12):02d}")
+        .replace("{city}", pick(rng, _CITIES))
+        .replace("{country}", pick(rng, ("UK", "US", "France", "Japan", "Brazil", "India")))
+        .replace("{column}", pick(rng, ("b.title", "a.name", "c.city", "title", "name", "o.ordered_at")))
+        .replace("{keyword}", pick(rng, ("JOIN", "GROUP", "WHERE", "ON", "HAVING", ")")))
+    )
+
+
+def _sql_attempt(rng: random.Random) -> str:
+    """A student's query against the homework's schema: their own choice of tables, columns, filters, grouping,
+    ordering and letter case."""
+    tables, columns, conditions = _SQL_ATTEMPTS[int(rng.random() * len(_SQL_ATTEMPTS))]
+    chosen = rng.sample(columns, rng.randint(2, len(columns)))
+    lines = [f"SELECT {', '.join(chosen)}", f"FROM {tables}"]
+    if rng.random() < 0.8:
+        filters = rng.sample(conditions, rng.randint(1, 2))
+        lines.append("WHERE " + " AND ".join(_fill_numbers(rng, condition) for condition in filters))
+    plain = [column for column in chosen if "(" not in column]
+    if plain and len(plain) < len(chosen):
+        lines.append(f"GROUP BY {', '.join(plain)}")
+        if rng.random() < 0.4:
+            lines.append(f"HAVING COUNT(*) > {rng.randint(1, 10)}")
+    if rng.random() < 0.5:
+        lines.append(f"ORDER BY {pick(rng, chosen)} {pick(rng, ('DESC', 'ASC', ''))}".rstrip())
+        if rng.random() < 0.5:
+            lines.append(f"LIMIT {rng.randint(1, 50)}")
+    query = "\n".join(lines) + ";"
+    return query.lower() if rng.random() < 0.3 else query
+
+
+# The slots of the homework frames below, registered before they are compiled.
+_FILLERS.update(
+    {
+        "list_function": _choice(_LIST_FUNCTIONS),
+        "c_list_code": _c_list_code,
+        "list_symptom": lambda rng, values: _fill_numbers(rng, pick(rng, _LIST_SYMPTOMS)),
+        "list_concept": _choice(_LIST_CONCEPTS),
+        "sql_question": _choice(_SQL_QUESTIONS),
+        "sql_attempt": lambda rng, values: _sql_attempt(rng),
+        "sql_symptom": lambda rng, values: _fill_numbers(rng, pick(rng, _SQL_SYMPTOMS)),
+        "induction_claim": _choice(_INDUCTION_CLAIMS),
+        "base_case": lambda rng, values: str(rng.randint(0, 5)),
+        "power": lambda rng, values: str(rng.randint(2, 3)),
+        "coefficient": lambda rng, values: str(rng.randint(1, 9)),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Assignment:
+    """One homework: what the course hands out (pasted before and after), and the shapes of a student's own work
+    in between."""
+
+    opening: str
+    closing: str
+    work: tuple[_Frame, ...]
+
+
+_ASSIGNMENTS = (
+    _Assignment(
+        "CS 201 Lab 5 - Linked lists in C. Implement a singly linked list of ints in linkedlist.c with the functions "
+        "push_front, push_back, pop_front, find, reverse and free_list, as declared in linkedlist.h. Every node is "
+        "allocated with malloc and every allocation must be freed: the autograder runs the tests under valgrind.",
+        "Submission: linkedlist.c only, compiled with gcc -std=c11 -Wall -Wextra without warnings. Do not change "
+        "linkedlist.h. You may ask for explanations, but the code you submit must be your own.",
+        tuple(
+            _compile(frame)
+            for frame in (
+                "[Here is my|This is my|My] {list_function} [so far|attempt|code]:\n```c\n{c_list_code}\n```\n"
+                "[It|The program|My code] {list_symptom}. [What am I doing wrong?|Why?|Can you explain what's wrong "
+                "without giving me the answer?|I don't get it.|Any hints?]",
+                "[I don't understand|Can you explain|I'm confused about|Quick question about] {list_concept}"
+                "[?|. My TA explained it but I didn't follow.|.] [This is my|Here's my|My] {list_function}:"
+                "\n```c\n{c_list_code}\n```",
+                "[Does my|Will my] {list_function} [work|handle the empty list|pass the autograder]? [Right now it|"
+                "At the moment it|It] {list_symptom}."
+                "\n```c\n{c_list_code}\n```",
+            )
+        ),
+    ),
+    _Assignment(
+        "DB 310 Homework 3 - SQL queries. Use the bookstore schema: authors(author_id, name, country), "
+        "books(book_id, title, author_id, price, published_year), customers(customer_id, name, city), "
+        "orders(order_id, customer_id, ordered_at), order_items(order_id, book_id, quantity). Write one PostgreSQL "
+        "query for each question in part B.",
+        "Format: one query per question, no views or temporary tables, and a one-sentence explanation of each join. "
+        "Queries are checked against the sample output in hw3_expected.txt.",
+        tuple(
+            _compile(frame)
+            for frame in (
+                "[I'm stuck on|Question|Help with|Working on] {sql_question}. [My query|This is my query|What I have "
+                "so far]:\n```sql\n{sql_attempt}\n```\n[When I run it,|Problem:|The issue:] {sql_symptom}. "
+                "[What's wrong?|Why?|How do I fix it?|Can you give me a hint?]",
+                "{sql_question}: [is this the right way to do it|does this look right|should I use a subquery here "
+                "instead]?\n```sql\n{sql_attempt}\n```",
+                "[For|On] {sql_question}, {sql_symptom}[.|:]\n```sql\n{sql_attempt}\n```\n[I've been at this for "
+                "an hour.|The lecture examples didn't cover this.|]",
+            )
+        ),
+    ),
+    _Assignment(
+        "MATH 240 Problem Set 6 - Induction. Prove each statement in part A by mathematical induction. State the "
+        "base case, the inductive hypothesis and the inductive step separately, and say where you use the "
+        "hypothesis.",
+        "Write-up: typeset in LaTeX, one proof per page, in full sentences. Solutions that only check examples "
+        "receive no credit.",
+        tuple(
+            _compile(frame)
+            for frame in (
+                "[Problem|Exercise|Stuck on problem] A{small}: prove that {induction_claim}.\n[My attempt|What I "
+                "have|My proof so far]: [Base case|For the base case]: [I checked|I plugged in|I tried] n = "
+                "{base_case} [and both sides are equal|and it works|and it holds]. [Inductive step|Induction step]: "
+                "[assume|suppose] it holds for some k >= {base_case}[ and show it for k + 1| and look at k + 1|]. "
+                "[Then|So|Now] I [rewrote|expanded] the k + 1 case as (k + 1)^{power} + {coefficient}k [and got "
+                "stuck|but I can't see where to use the hypothesis|and I'm not sure how to finish].\n[Is my base "
+                "case right?|Where should I use the induction hypothesis?|Is this strong induction or normal "
+                "induction?|Can you give me a hint for the inductive step without solving it?|Did I prove it or just "
+                "check examples?]",
+                "[I don't get|Can you explain|Help me understand] the inductive step in A{small}, {induction_claim}. "
+                "[I checked n = 1 to|I tried every n up to|It works for every n up to] {count} [by hand|on paper|in "
+                "Python], [but I can't write the proof.|so it must be true, right?|but my TA says that isn't a "
+                "proof.]",
+            )
+        ),
+    ),
+    _Assignment(
+        "BUS 105 Business Communication - Assignment 2. Write a memo paragraph announcing one decision from this "
+        "week's case study to employees who missed the meeting. Use plain English, put the decision in the first "
+        "sentence, and avoid jargon and the passive voice.",
+        "Hand in: 150 words at most, as a .docx file, with a one-line subject. Do not use bullet points.",
+        tuple(
+            _compile(frame)
+            for frame in (
+                "[My draft|Here is my draft|Draft|This is what I wrote]:\n\n{paragraph}\n\n[Is it clear enough?|"
+                "What is still unclear?|Did I put the decision first?|How can I make the first sentence stronger?|"
+                "Is this too long?|Is the tone right for staff?]",
+                "[Can you give me feedback on|Please review|What grade would this get for] my memo[?|:|]"
+                "\n\n{paragraph}",
+            )
+        ),
+    ),
+)
+HOMEWORK_FRAMES: tuple[tuple[str, str], ...] = tuple(
+    (assignment.opening, assignment.closing) for assignment in _ASSIGNMENTS
+)
+"""Each homework's fixed opening (the assignment, naming the course) and closing (the required format), which a
+student pastes around their own work: a linked list in C, SQL queries on a bookstore schema, proofs by induction,
+a business memo. :func:`homework_prompt` takes an index below ``len(HOMEWORK_FRAMES)``."""
+
+
+def homework_prompt(rng: random.Random, assignment: int) -> str:
+    """A student's request about homework number ``assignment``: the handout's opening, the student's own work and
+    question (their code, query, proof attempt or draft, each time different), the handout's closing."""
+    if not 0 <= assignment < len(_ASSIGNMENTS):
+        raise ValueError(f"assignment must be in [0, {len(_ASSIGNMENTS)}), got {assignment!r}")
+    chosen = _ASSIGNMENTS[assignment]
+    work = chosen.work[int(rng.random() * len(chosen.work))].render(rng)
+    if rng.random() < 0.2:
+        work = f"{pick(rng, _GREETINGS)} {work}"
+    if rng.random() < 0.2:
+        work = f"{work}\n{pick(rng, _SIGNOFFS)}"
+    return f"{chosen.opening}\n\n{work}\n\n{chosen.closing}"
 
 
 # --- paraphrase ----------------------------------------------------------------------------------------------------

@@ -75,9 +75,10 @@ def test_the_same_seed_gives_the_same_stream_and_another_seed_another():
     assert {item.request.account for item in other}.isdisjoint({item.request.account for item in first})
 
 
-def test_a_scenario_does_not_depend_on_the_others_generated_with_it(mix):
-    alone = generate(11, scale=0.2, scenarios=["campaign"])
-    assert alone == of(mix, "campaign")
+@pytest.mark.parametrize("scenario", ["campaign", "classroom"])
+def test_a_scenario_does_not_depend_on_the_others_generated_with_it(mix, scenario):
+    alone = generate(11, scale=0.2, scenarios=[scenario])
+    assert alone and alone == of(mix, scenario)
 
 
 def test_every_scenario_is_labelled_and_the_label_stays_outside_the_request(mix):
@@ -321,6 +322,98 @@ def test_thousands_of_established_accounts_use_the_popular_tool_at_full_scale(fu
     stream, _ = full
     assert len({item.request.account for item in of(stream, "popular_tool")}) >= 2000
     assert len({item.request.account for item in of(stream, "organic")}) >= 9000
+
+
+@pytest.fixture(scope="module")
+def classroom() -> list[Labelled]:
+    """One class at the default scale (about 1,400 requests)."""
+    return generate(7, scenarios=["classroom"])
+
+
+def test_the_classroom_is_a_class_of_new_accounts_in_one_lab_session(classroom):
+    accounts = by_account(classroom)
+    assert len(accounts) == scenarios_module.CLASSROOM_ACCOUNTS == 150
+    # young at every request (the default preset's young is under 7 days), created in the two days before the lab
+    assert min(age(item) for item in classroom) > 0 and max(age(item) for item in classroom) < YOUNG
+    begin, finish = classroom[0].time, classroom[-1].time
+    assert all(begin - 48 * HOUR <= created(item) < begin for item in classroom)
+    # one session: starting 8-16 hours into the day, lasting at most 3 hours, every student there in its first
+    # quarter hour
+    assert START + 8 * HOUR <= begin <= START + 16 * HOUR and 1.5 * HOUR < finish - begin <= 3 * HOUR
+    assert all(min(item.time for item in items) <= begin + 15 * 60 for items in accounts.values())
+    counts = [len(items) for items in accounts.values()]
+    assert min(counts) == 4 and max(counts) == 15
+    gaps = [later.time - earlier.time for items in accounts.values() for earlier, later in itertools.pairwise(items)]
+    assert 2 * 60 < statistics.median(gaps) < 10 * 60 and min(gaps) > 1 and max(gaps) < 2 * HOUR
+    assert {item.request.client for item in classroom} <= {client for client, _ in scenarios_module._NEW_USER_CLIENTS}
+    assert len({item.request.client for item in classroom}) >= 3
+
+
+def test_most_of_the_class_is_behind_the_campus_address_and_the_rest_have_their_own(classroom):
+    campus, sent = collections.Counter(item.request.ip for item in classroom).most_common(1)[0]
+    assert sent >= 0.8 * len(classroom)
+    assert network_prefix(campus) == campus.rsplit(".", 1)[0] + ".0/24"  # one IPv4 address
+    accounts = by_account(classroom)
+    assert all(len({item.request.ip for item in items}) == 1 for items in accounts.values())
+    in_lab = [account for account, items in accounts.items() if items[0].request.ip == campus]
+    assert len(in_lab) == round(0.85 * 150)
+    remote = [items[0].request.ip for items in accounts.values() if items[0].request.ip != campus]
+    assert len(set(remote)) == len(remote) == 150 - len(in_lab)  # one address each
+    assert network_prefix(campus) not in {network_prefix(address) for address in remote}
+
+
+def test_the_class_sends_one_homework_handout_around_each_students_own_work(classroom):
+    texts = [str(item.request.text) for item in classroom]
+    assert len({text.split("\n", 1)[0] for text in texts}) == 1  # every text opens with the same line
+    (opening, closing), *others = [frame for frame in text_module.HOMEWORK_FRAMES if texts[0].startswith(frame[0])]
+    assert not others
+    assert all(text.startswith(opening) and text.endswith(closing) for text in texts)
+    assert len(opening.split()) >= 30 and len(closing.split()) >= 15
+    assert len(set(texts)) > 0.9 * len(texts)
+    middles = [text[len(opening) : -len(closing)] for text in texts]
+    assert len(set(middles)) > 0.9 * len(middles)
+    # another class has another assignment: the handout is the class's, not the scenario's
+    openings = {
+        generate(seed, scale=0.05, scenarios=["classroom"])[0].request.text.split("\n", 1)[0] for seed in range(8)
+    }
+    assert len(openings) >= 2
+
+
+@pytest.mark.parametrize("assignment", range(len(text_module.HOMEWORK_FRAMES)))
+def test_each_homework_keeps_its_handout_around_varied_work(assignment):
+    rng = random.Random(assignment)
+    opening, closing = text_module.HOMEWORK_FRAMES[assignment]
+    prompts = [text_module.homework_prompt(rng, assignment) for _ in range(50)]
+    assert all(prompt.startswith(opening + "\n\n") and prompt.endswith("\n\n" + closing) for prompt in prompts)
+    assert len(set(prompts)) >= 48
+    # the student's own part is tens of words (their code, query, attempt or draft), not a word or two
+    own = [len(prompt[len(opening) : -len(closing)].split()) for prompt in prompts]
+    assert statistics.median(own) >= 25
+    # every slot and wording of the frames is filled in
+    assert not any(re.search(r"\{[a-z_]+\}|\[[^\]\n]*\|[^\]\n]*\]", prompt) for prompt in prompts)
+
+
+def test_there_are_a_few_distinct_homeworks_and_a_bad_index_is_refused():
+    openings = [opening for opening, _ in text_module.HOMEWORK_FRAMES]
+    assert 2 <= len(openings) <= 4 and len(set(openings)) == len(openings)
+    with pytest.raises(ValueError, match="assignment must be in"):
+        text_module.homework_prompt(random.Random(1), len(openings))
+
+
+def test_the_classroom_scales_with_scale(classroom):
+    for scale in (0.2, 2.0):
+        stream = generate(7, scale=scale, scenarios=["classroom"])
+        assert len(by_account(stream)) == round(150 * scale)
+        assert 0.7 * scale * len(classroom) < len(stream) < 1.3 * scale * len(classroom)
+        assert collections.Counter(item.request.ip for item in stream).most_common(1)[0][1] >= 0.8 * len(stream)
+
+
+def test_the_same_seed_gives_the_same_class_and_another_seed_another(classroom):
+    assert generate(7, scenarios=["classroom"]) == classroom
+    other = generate(8, scenarios=["classroom"])
+    assert {item.request.account for item in other}.isdisjoint({item.request.account for item in classroom})
+    assert {item.request.ip for item in other}.isdisjoint({item.request.ip for item in classroom})
+    assert other[0].time != classroom[0].time
 
 
 def test_organic_traffic_is_established_spread_out_heavy_tailed_and_follows_the_day(mix):
