@@ -34,7 +34,19 @@ from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from patternlimit._kernels.batch import observe_batch
 from patternlimit._kernels.entry import direct
-from patternlimit._kernels.observe import ACCOUNTS, COHORT, COPIES, HITS, NOVEL, YOUNG, cohort_key, novel_key
+from patternlimit._kernels.observe import (
+    ACCOUNTS,
+    COHORT,
+    CONCENTRATION,
+    COPIES,
+    HITS,
+    NOVEL,
+    YOUNG,
+    cohort_key,
+    novel_key,
+    squares_key,
+    young_requests_key,
+)
 from patternlimit._kernels.packed import observe_one_packed, pack_state
 from patternlimit.context import AccountBook, AccountRecord, Standing, standing_of
 from patternlimit.errors import StorageError
@@ -84,8 +96,9 @@ same callers repeat, and a hash and a prefix parse cost more than a dict lookup.
 
 _AGE_CODE = 6
 """``MEASURE_CODES["pattern_age"]``: the one measure the rule kernel cannot see (first sightings live in Python)."""
-_SHARE_CODE = 7
-"""``MEASURE_CODES["network_share"]``: the request's own measure, checked again on a pattern flagged earlier."""
+_REQUEST_CODES = frozenset({7, 8})
+"""``MEASURE_CODES`` of ``network_share`` and ``network_concentration``: checked again on a pattern flagged earlier
+(a class's request is not acted on because a proxy pool flagged its template hours ago)."""
 
 _REMEMBERED_CHARS = 256
 """Longer account names are hashed every time rather than cached, so the caches' memory stays bounded."""
@@ -144,6 +157,9 @@ class _Facts:
     network_item: int
     """The network the cohorts count: the network key of a public address, else the account's own key (an unknown
     or private address is never shared evidence, so it never makes a pattern look like one NAT's cohort)."""
+    counted: bool = False
+    """Whether this request was already counted on a flagged pattern (and caught, if so) by an earlier rule: a
+    request that several rules flag counts once towards persistence, and is caught once."""
 
 
 class Limiter:
@@ -222,8 +238,12 @@ class Limiter:
         self._no_conditions = np.zeros((0, 3), dtype=np.float64)
         self._no_starts = np.zeros(1, dtype=np.int64)
         self._aged = [any(condition.code == _AGE_CODE for condition in rule.conditions) for rule in rules]
-        self._share_bounds = [
-            tuple((condition.low, condition.high) for condition in rule.conditions if condition.code == _SHARE_CODE)
+        self._network_bounds = [
+            tuple(
+                (condition.measure, condition.low, condition.high)
+                for condition in rule.conditions
+                if condition.code in _REQUEST_CODES
+            )
             for rule in rules
         ]
         # A request is measured and matched only against the pattern rules that apply to its standing. Trusted
@@ -235,7 +255,7 @@ class Limiter:
         self._elder_rules = tuple((index, rules[index]) for index in applicable[Standing.ESTABLISHED])
         self._keys = np.zeros(MAX_KEYS, dtype=np.uint64)
         self._key_bytes = self._keys.data  # a memoryview of the same memory, which _PACK_KEYS writes into
-        self._out = np.zeros((MAX_KEYS, 6), dtype=np.float64)
+        self._out = np.zeros((MAX_KEYS, 7), dtype=np.float64)
         # The observe kernel with the state as one table of addresses (patternlimit._kernels.packed), through its
         # compiled entry for these very argument types, without numba's per-call type dispatch
         # (patternlimit._kernels.entry); the example observes nothing (no keys).
@@ -587,7 +607,7 @@ class Limiter:
         offsets = np.fromiter(
             itertools.accumulate((len(fact.keys) for fact in facts), initial=0), dtype=np.int64, count=len(facts) + 1
         )
-        out = np.empty((total, 6), dtype=np.float64)
+        out = np.empty((total, 7), dtype=np.float64)
         masks = np.empty((len(facts), len(self._compiled.pattern_rules)), dtype=np.uint64)
         young = np.array([fact.standing is _YOUNG for fact in facts], dtype=np.bool_)
         # Every estimate of a request some rule applies to (see observe_batch), none of the others'.
@@ -751,14 +771,14 @@ class Limiter:
         return self._on_flagged(rule, facts, rule.kind, key, values, matches)
 
     def _fits(self, index: int, facts: _Facts, key: int, row: list[float]) -> bool:
-        """Whether the request meets rule ``index``'s ``network_share`` bounds on ``key`` (true without any): that
-        measure is the request's own, so a flagged pattern's request from the NAT that holds most of its young
-        senders (a class, an office) is not acted on, while the same pattern's proxy-pool requests are."""
-        bounds = self._share_bounds[index]
+        """Whether the request meets rule ``index``'s ``network_share`` and ``network_concentration`` bounds on
+        ``key`` (true without any): a flagged pattern's request from a NAT cohort (a class, an office) is not acted
+        on, while the same pattern's proxy-pool requests are."""
+        bounds = self._network_bounds[index]
         if not bounds:
             return True
-        share = self._measures(key, row, facts.now, facts.network_item).get("network_share", math.nan)
-        return all(low <= share <= high for low, high in bounds)
+        values = self._measures(key, row, facts.now, facts.network_item)
+        return all(low <= values.get(measure, math.nan) <= high for measure, low, high in bounds)
 
     def _aged_enough(self, rule: CompiledPatternRule, key: int, now: float) -> bool:
         """Whether ``key`` meets the rule's ``pattern_age`` conditions (the kernel checked all the others)."""
@@ -776,6 +796,9 @@ class Limiter:
             if not math.isnan(row[COPIES]):
                 row[NOVEL] = float(self._hits.estimate(int(novel_key(np.uint64(key))), now))
                 row[COHORT] = self._young.estimate(int(cohort_key(np.uint64(key), np.uint64(network))), now)
+                requests = self._hits.estimate(int(young_requests_key(np.uint64(key))), now)
+                squares = self._hits.estimate(int(squares_key(np.uint64(key))), now)
+                row[CONCENTRATION] = min(1.0, squares / (float(requests) * float(requests))) if requests > 0 else 0.0
         hits, young = row[HITS], row[YOUNG]
         accounts = max(row[ACCOUNTS], young)  # young accounts are accounts: keep the two estimates consistent
         values = {
@@ -787,6 +810,7 @@ class Limiter:
             "copies": row[COPIES],
             "pattern_age": now - self._first_seen[key] if key in self._first_seen else math.nan,
             "network_share": _ratio(row[COHORT], young),
+            "network_concentration": row[CONCENTRATION],
         }
         # A measure the kernel did not count for this kind (NaN) is left out, not reported as a number.
         return {name: value for name, value in values.items() if not math.isnan(value)}
@@ -808,9 +832,14 @@ class Limiter:
         if rule.action is Action.LOG:
             # A log rule reports; it neither counts towards persistence nor catches anyone.
             return Decision(Action.LOG, rule.name, pattern, reason, None, MappingProxyType(values), enforced=False)
-        record = self._flagged_hit(facts.account, now)
-        if self._journal is not None:
-            self._journal.event("h", facts.account, now)
+        first = not facts.counted
+        facts.counted = True
+        if first:
+            record = self._flagged_hit(facts.account, now)
+            if self._journal is not None:
+                self._journal.event("h", facts.account, now)
+        else:
+            record = self._book.record(facts.account)
         context = {"account_flagged_hits": float(record.flagged_hits)}
         if facts.age is not None:
             context["account_age_days"] = facts.age / 86400.0
@@ -823,7 +852,8 @@ class Limiter:
             return Decision(Action.LOG, rule.name, pattern, watching, None, scores, enforced=False, shadowed=None)
         action = rule.action
         if not rule.shadow:
-            self._catch(record, facts, rule.name, pattern, now)
+            if first or not record.penalty_until > now:
+                self._catch(record, facts, rule.name, pattern, now)
             if self._blocks(record):
                 action = Action.BLOCK
         retry = rule.retry_after if action is Action.THROTTLE else None
@@ -962,7 +992,7 @@ class Limiter:
                 0,
                 self._no_conditions,
                 self._no_starts,
-                np.empty((int(offsets[-1]), 6), dtype=np.float64),
+                np.empty((int(offsets[-1]), 7), dtype=np.float64),
                 np.empty((records, 0), dtype=np.uint64),
             )
             if self._compiled.needs_age:

@@ -444,3 +444,18 @@ def test_a_remembered_flag_acts_on_a_patterns_proxy_requests_but_not_on_a_nat_co
     # student and one proxy give each a share of 0.5) are the measure's noise at small counts; without the
     # re-check every student would be throttled from its second request on the remembered flag
     assert sum(decision.action is Action.THROTTLE for decision, proxy in outcomes if not proxy) <= 0.02 * len(students)
+
+
+def test_a_request_that_several_rules_flag_counts_once_towards_persistence():
+    """Two rules on one template (as the preset's fan-out and mass fan-out are): an account's first request on
+    the flagged pattern is its first, however many rules flag it, so it is only logged; its second is acted on."""
+    rule = {"type": "pattern", "pattern": "template", "when": {"accounts": {"min": 3}}, "min_account_hits": 2}
+    limiter = Limiter({"rules": [{**rule, "name": "one"}, {**rule, "name": "two"}]}, secret=SECRET)
+    text = "Write a Python function that {}. Return only code."
+    for index in range(4):
+        limiter.check(Request(account=f"a{index}", text=text.format(index)), traffic.START + index)
+    first = limiter.check(Request(account="b", text=text.format(8)), traffic.START + 10)
+    assert first.action is Action.LOG and first.scores["account_flagged_hits"] == 1.0
+    second = limiter.check(Request(account="b", text=text.format(9)), traffic.START + 11)
+    assert second.action is Action.THROTTLE and second.scores["account_flagged_hits"] == 2.0
+    assert limiter._book.record(limiter._facts(Request(account="b"), traffic.START).account).offences == 1

@@ -18,9 +18,15 @@ For each of the request's ``count`` pattern keys ``k`` (keyed 63-bit hashes) the
   address is unknown, so that an unknown network is never shared),
 * adds ``cost`` to ``k``'s count in the heavy hitters,
 
-and writes ``out[i] = (hits, accounts, young_accounts, copies, novel, cohort)`` as ``float64``.
+* for the same keys of a young request, counts the pattern's young requests from this network (``c``, the cohort
+  key in the count-min sketch), its young requests (``n``) and, with a step of ``2c - 1``, the sum over networks
+  of ``c`` squared: ``concentration = sum / n**2`` is the chance that two of its young requests came from one
+  network (about 1 for a class behind its NAT, stragglers included; about 1 / prefixes for a proxy pool),
 
-The estimates that read many cache lines (``accounts``, ``young_accounts``, ``novel``, ``cohort``) are computed only for
+and writes ``out[i] = (hits, accounts, young_accounts, copies, novel, cohort, concentration)`` as ``float64``.
+
+The estimates that read many cache lines (``accounts``, ``young_accounts``, ``novel``, ``cohort``,
+``concentration``) are computed only for
 keys with at least ``gate`` hits and are NaN otherwise: a key with fewer hits than a rule's smallest threshold on
 accounts cannot meet it (distinct accounts never exceed hits), and skipping them halves the memory traffic of a
 cold key. The sketches are updated either way. Copies and new texts are counted only for the first ``copy_count``
@@ -57,7 +63,7 @@ State arguments, in order: count-min (``counters``, ``ring``, ``row_seeds``, ``b
 (``bits``, ``ring``, ``seeds``, ``bucket_seconds``), heavy hitters
 (``entries``, ``links``, ``tallies``, ``ring``, ``table_seed`` as a signed int, ``bucket_seconds``); then
 ``keys uint64[>= count]``, ``count``, ``account``, ``content``, ``network``, ``young``, ``now``, ``cost``,
-``gate``, ``copy_count`` and ``out float64[>= count, 6]``. Mutates every state array except the seeds, and ``out``.
+``gate``, ``copy_count`` and ``out float64[>= count, 7]``. Mutates every state array except the seeds, and ``out``.
 """
 
 from __future__ import annotations
@@ -81,9 +87,15 @@ from patternlimit._kernels.window import advance_clock
 COPY_TAG = np.uint64(0x636F7079_5F746167)  # "copy_tag"
 NOVEL_TAG = np.uint64(0x6E6F7665_6C5F7467)  # "novel_tg"
 COHORT_TAG = np.uint64(0x636F686F_72745F74)  # "cohort_t"
+YOUNG_REQUESTS_TAG = np.uint64(0x796F756E_675F7271)  # "young_rq"
+SQUARES_TAG = np.uint64(0x73717561_7265735F)  # "squares_"
 _KEY_MASK = np.uint64((1 << 63) - 1)
 
-HITS, ACCOUNTS, YOUNG, COPIES, NOVEL, COHORT = 0, 1, 2, 3, 4, 5
+HITS, ACCOUNTS, YOUNG, COPIES, NOVEL, COHORT, CONCENTRATION = 0, 1, 2, 3, 4, 5, 6
+SQUARE_STEP_MAX = 65535
+"""The largest step of a pattern's sum of squares: a network sending more than 32,768 of its young requests in one
+window adds no more, so the sum stays far below the count-min counters' cap (its share is known from the
+request's own ``network_share`` anyway)."""
 
 _PREFETCH_AHEAD = 1
 """How many keys ahead the kernel prefetches. One is enough: a key's work (about half a microsecond) outlasts a miss
@@ -103,6 +115,32 @@ def novel_key(key: np.uint64) -> np.uint64:  # pragma: no cover
 @njit(cache=True, nogil=True, inline="always")
 def cohort_key(key: np.uint64, network: np.uint64) -> np.uint64:  # pragma: no cover
     return mix64(key ^ mix64(network ^ COHORT_TAG)) & _KEY_MASK
+
+
+@njit(cache=True, nogil=True, inline="always")
+def young_requests_key(key: np.uint64) -> np.uint64:  # pragma: no cover
+    return mix64(key ^ YOUNG_REQUESTS_TAG) & _KEY_MASK
+
+
+@njit(cache=True, nogil=True, inline="always")
+def squares_key(key: np.uint64) -> np.uint64:  # pragma: no cover
+    return mix64(key ^ SQUARES_TAG) & _KEY_MASK
+
+
+@njit(cache=True, nogil=True, inline="always")
+def square_step(here: int) -> np.int64:  # pragma: no cover
+    """``2 * here - 1`` (``here >= 1``), at most :data:`SQUARE_STEP_MAX`."""
+    step = np.int64(2 * here - 1)
+    return step if step < SQUARE_STEP_MAX else np.int64(SQUARE_STEP_MAX)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def concentration(squares: int, requests: int) -> float:  # pragma: no cover
+    """``squares / requests**2`` capped at 1 (0 without requests)."""
+    if requests <= 0:
+        return 0.0
+    value = squares / (float(requests) * float(requests))
+    return value if value < 1.0 else 1.0
 
 
 @njit(cache=True, nogil=True)
@@ -187,6 +225,9 @@ def observe_request(
             if young and ahead < copy_count:
                 cohort = cohort_key(key, place)
                 spread_prefetch(young_registers, young_seeds, young_memo, young_slot, cohort, young_index, True)
+                cms_prefetch(counters, cms_seeds, cohort)
+                cms_prefetch(counters, cms_seeds, young_requests_key(key))
+                cms_prefetch(counters, cms_seeds, squares_key(key))
             topk_prefetch(links, seed, top_bucket, np.int64(key))
         if position < 0:
             continue
@@ -234,4 +275,17 @@ def observe_request(
             out[position, ACCOUNTS] = np.nan
             out[position, YOUNG] = np.nan
             out[position, COHORT] = np.nan
+        if counts_cohort:
+            # The pattern's concentration: its young requests from this network (c, after this one), its young
+            # requests (n) and the sum over networks of c squared, raised by c**2 - (c - 1)**2 = 2c - 1.
+            here = cms_raise_estimate(counters, cms_ring, cms_seeds, cms_slot, cohort_key(key, place), np.int64(1))
+            cms_raise(counters, cms_seeds, cms_slot, young_requests_key(key), np.int64(1))
+            cms_raise(counters, cms_seeds, cms_slot, squares_key(key), square_step(here))
+        if gated and position < copy_count:
+            out[position, CONCENTRATION] = concentration(
+                cms_window_estimate(counters, cms_ring, cms_seeds, squares_key(key)),
+                cms_window_estimate(counters, cms_ring, cms_seeds, young_requests_key(key)),
+            )
+        else:
+            out[position, CONCENTRATION] = np.nan
         topk_update(entries, links, tallies, top_ring, seed, top_bucket_seconds, np.int64(key), now, weight)

@@ -1,11 +1,11 @@
 """Which pattern keys of one request meet which pattern rule, in one kernel call over the observe kernel's output.
 
-:func:`match_rules` reads ``out float64[>= count, 6]`` as :func:`patternlimit._kernels.observe.observe_request`
-wrote it (hits, accounts, young accounts, copies, novel texts, cohort per key) and sets bit ``p`` of ``masks[r]``
-when key ``p`` has at least ``gate`` hits and meets every condition of rule ``r``. Rule ``r``'s conditions are the rows
-``starts[r]`` to ``starts[r + 1]`` of ``conditions float64[n, 3]``: ``(code, low, high)``, met when
-``low <= value <= high`` (a NaN value, a measure not counted for the key, never meets a condition). The value of a
-code is that of :data:`patternlimit.policy.compile.MEASURE_CODES`:
+:func:`match_rules` reads ``out float64[>= count, 7]`` as :func:`patternlimit._kernels.observe.observe_request`
+wrote it (hits, accounts, young accounts, copies, novel texts, cohort, concentration per key) and sets bit ``p``
+of ``masks[r]`` when key ``p`` has at least ``gate`` hits and meets every condition of rule ``r``. Rule ``r``'s
+conditions are the rows ``starts[r]`` to ``starts[r + 1]`` of ``conditions float64[n, 3]``: ``(code, low, high)``,
+met when ``low <= value <= high`` (a NaN value, a measure not counted for the key, never meets a condition). The
+value of a code is that of :data:`patternlimit.policy.compile.MEASURE_CODES`:
 
 * 0 young accounts, 1 hits, 2 accounts (``max(accounts, young)``: young accounts are accounts), 3 copies;
 * 4 young share, ``young / accounts`` with the accounts of code 2 (0 when there are none);
@@ -13,7 +13,8 @@ code is that of :data:`patternlimit.policy.compile.MEASURE_CODES`:
 * 6 pattern age: not known here (the engine keeps first sightings in Python), so the condition passes and the
   engine checks it for the keys whose bit is set;
 * 7 network share, ``cohort / young`` capped at 1 (0 when there are no young accounts; NaN stays NaN): the share
-  of the key's young senders that came from this request's network.
+  of the key's young senders that came from this request's network;
+* 8 network concentration, as the observe kernel wrote it.
 
 ``max`` is Python's: ``max(a, b)`` is ``b if b > a else a``, so a NaN first argument wins, as in the engine's
 plain-Python evaluation that the twin (:mod:`patternlimit._kernels.reference.rules`) states. Keys are at most 64
@@ -28,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from patternlimit._kernels.observe import ACCOUNTS, COHORT, COPIES, HITS, NOVEL, YOUNG
+from patternlimit._kernels.observe import ACCOUNTS, COHORT, CONCENTRATION, COPIES, HITS, NOVEL, YOUNG
 
 _ONE = np.uint64(1)
 
@@ -80,6 +81,8 @@ def match_rules(
                             value = 1.0
                     else:
                         value = 0.0
+                elif code == 8:
+                    value = out[position, CONCENTRATION]
                 else:
                     continue
                 if not (conditions[row, 1] <= value and value <= conditions[row, 2]):

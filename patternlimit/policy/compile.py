@@ -29,8 +29,12 @@ MEASURE_CODES = {
     "filler_diversity": 5,
     "pattern_age": 6,
     "network_share": 7,
+    "network_concentration": 8,
 }
 """Measures by evaluation cost: the raw sketch outputs first, the derived ratios after."""
+
+_COHORT_MEASURES = frozenset({"copies", "filler_diversity", "network_share", "network_concentration"})
+"""Measures the kernel counts only for the copy kinds (copies, new texts, cohorts)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +110,7 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     copy_kinds = frozenset(
         rule.kind
         for rule in pattern_rules
-        if any(condition.measure in ("copies", "filler_diversity", "network_share") for condition in rule.conditions)
+        if any(condition.measure in _COHORT_MEASURES for condition in rule.conditions)
     )
     kinds.sort(key=lambda kind: kind not in copy_kinds)  # stable: copy kinds first, otherwise as named
     needs_text = any(part in TEXT_KINDS for kind in kinds for part in kind.split("+"))

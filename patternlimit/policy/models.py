@@ -39,6 +39,7 @@ Measure = Literal[
     "copies",
     "pattern_age",
     "network_share",
+    "network_concentration",
 ]
 """What a pattern rule can test, per pattern key, over the policy's window:
 
@@ -54,7 +55,11 @@ Measure = Literal[
   /48; 0 to 1): a class or an office of new accounts behind one NAT gives its own members a share near 1, a proxy
   pool spread over many prefixes gives each of its requests a small one. A request whose address is unknown or
   invalid counts as its own network. This measure describes the request, not only the pattern: a request on a
-  pattern flagged earlier is acted on only if it also meets the rule's ``network_share`` bounds.
+  pattern flagged earlier is acted on only if it also meets the rule's ``network_share`` bounds;
+* ``network_concentration``: the chance that two of the pattern's young requests came from one network (the sum
+  over networks of their squared shares of its young requests; 0 to 1): near 1 for a class behind its campus NAT,
+  the members on their own networks included, about ``1 / prefixes`` for a proxy pool. Checked again on a pattern
+  flagged earlier, like ``network_share``.
 """
 
 PatternKind = str

@@ -35,15 +35,28 @@ _FAN_OUT: dict[Measure, Threshold] = {
     # accounts behind one NAT is a cohort, not a proxy pool (a shared prefix alone is a NAT); a campaign routed
     # through proxies spreads its accounts over many prefixes, so each of its requests has a small share.
     "network_share": Threshold(max=0.5),
+    # Two of the pattern's young requests come from one network with a chance of at most one half: a class whose
+    # NAT sends most of its requests stays a cohort for its members working from home too; a proxy pool over n
+    # prefixes scores about 1/n.
+    "network_concentration": Threshold(max=0.5),
 }
 
 
-def _fan_out(name: str, pattern: str) -> PatternRule:
-    """The fan-out rule for one text pattern kind: the thresholds above, acting on young accounts only."""
+_MASS_FAN_OUT: dict[Measure, Threshold] = {
+    # A cohort behind one NAT larger than any class, office or launch event: 200 distinct young accounts on one
+    # pattern within the window, whatever their networks. Without it, a campaign routed through one or two
+    # prefixes would pass for a NAT cohort indefinitely.
+    **{measure: threshold for measure, threshold in _FAN_OUT.items() if not measure.startswith("network_")},
+    "young_accounts": Threshold(min=200),
+}
+
+
+def _fan_out(name: str, pattern: str, when: dict[Measure, Threshold] = _FAN_OUT) -> PatternRule:
+    """The fan-out rule for one text pattern kind: the thresholds ``when``, acting on young accounts only."""
     return PatternRule(
         name=name,
         pattern=pattern,
-        when=_FAN_OUT,
+        when=when,
         applies_to="young",
         # Persistence: a young account is throttled from its second request on flagged patterns within a day; a
         # curious new user who happens on a flagged template once is only logged.
@@ -69,6 +82,8 @@ DISTILLATION_DEFENSE = Policy(
         LimitRule(name="account-rate", limit="600/minute", per="account", strategy="fixed-window"),
         _fan_out("template-fan-out", "template"),
         _fan_out("near-duplicate-fan-out", "near_duplicate"),
+        _fan_out("template-mass-fan-out", "template", _MASS_FAN_OUT),
+        _fan_out("near-duplicate-mass-fan-out", "near_duplicate", _MASS_FAN_OUT),
         PatternRule(
             # Many young accounts on one /24 or /48 is what a proxy pool looks like, but also a campus: log only,
             # and let escalation (network_taint) act once accounts from the prefix are actually caught.

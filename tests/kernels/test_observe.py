@@ -55,7 +55,7 @@ def test_observe_request_matches_reference(requests, seed, gate, copy_count):
         now = max(0.0, now + step)
         key_array = np.zeros(8, np.uint64)
         key_array[: len(keys)] = keys
-        jit_out, twin_out = np.zeros((8, 6)), np.zeros((8, 6))
+        jit_out, twin_out = np.zeros((8, 7)), np.zeros((8, 7))
         scalars = (account, content, network, young, now, cost, gate, copy_count)
         kernels.observe_request(*jit_state, key_array, len(keys), *scalars, jit_out)
         reference.observe_request(*twin_state, key_array, len(keys), *scalars, twin_out)
@@ -64,11 +64,11 @@ def test_observe_request_matches_reference(requests, seed, gate, copy_count):
         np.testing.assert_array_equal(mine, theirs)
 
 
-MEASURES = ("hits", "accounts", "young", "copies", "novel", "cohort")
+MEASURES = ("hits", "accounts", "young", "copies", "novel", "cohort", "concentration")
 
 
 def observe(state, key, account, content, young, now=1000.0, network=0):  # type: ignore[no-untyped-def]
-    out = np.zeros((1, 6))
+    out = np.zeros((1, 7))
     keys = np.array([key], np.uint64)
     kernels.observe_request(*state, keys, 1, account, content, network, young, now, 1, 0, 1, out)
     return dict(zip(MEASURES, out[0].tolist(), strict=True))
@@ -99,7 +99,7 @@ def test_estimates_below_the_gate_are_skipped_but_the_sketches_still_count():
 
 
 def observe_gated(state, key, account, content, gate):  # type: ignore[no-untyped-def]
-    out = np.zeros((1, 6))
+    out = np.zeros((1, 7))
     keys = np.array([key], np.uint64)
     kernels.observe_request(*state, keys, 1, account, content, 0, True, 1000.0, 1, gate, 1, out)
     return dict(zip(MEASURES, out[0].tolist(), strict=True))
@@ -117,7 +117,7 @@ def test_the_comparison_fails_when_the_twin_forgets_young_accounts(monkeypatch):
     monkeypatch.setattr(reference, "spread_add", forgetful)
     differs = False
     for account in range(20):
-        jit_out, twin_out = np.zeros((1, 6)), np.zeros((1, 6))
+        jit_out, twin_out = np.zeros((1, 7)), np.zeros((1, 7))
         keys = np.array([4], np.uint64)
         kernels.observe_request(*jit_state, keys, 1, account, account, 0, True, 1000.0, 1, 0, 1, jit_out)
         reference.observe_request(*twin_state, keys, 1, account, account, 0, True, 1000.0, 1, 0, 1, twin_out)
@@ -139,3 +139,20 @@ def test_the_cohort_counts_a_patterns_young_senders_from_the_requests_network():
     assert 25 <= pooled["young"] <= 36 and pooled["cohort"] <= 3
     established = observe(state, 9, 1, 2, young=False, network=5)
     assert established["cohort"] < 2 and established["young"] < 2
+
+
+def test_the_concentration_tells_a_class_with_stragglers_from_a_proxy_pool():
+    state = fresh_state(5, width=1 << 14, spread_width=1024, precision=6)
+    for account in range(34):  # thirty on the campus network, four from home, two requests each
+        network = 5 if account < 30 else 900 + account
+        for attempt in range(2):
+            campus = observe(state, 7, account, 100 * account + attempt, young=True, network=network)
+    straggler = observe(state, 7, 33, 999, young=True, network=933)
+    for account in range(34):  # the same over thirty-four proxy prefixes
+        for attempt in range(2):
+            pooled = observe(state, 8, 500 + account, 100 * account + attempt, young=True, network=2000 + account)
+    # (30 * 2)**2 + 4 * 2**2 over (34 * 2)**2 is 0.78; the straggler's own share is 1 / 34, its pattern's is not
+    assert 0.7 <= campus["concentration"] <= 0.85 and 0.7 <= straggler["concentration"] <= 0.85
+    assert straggler["cohort"] <= 2
+    assert pooled["concentration"] <= 0.05  # 34 * 2**2 / 68**2 = 0.03
+    assert observe(fresh_state(6), 7, 1, 1, young=False)["concentration"] == 0.0  # no young request: 0

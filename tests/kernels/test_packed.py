@@ -43,7 +43,7 @@ def test_the_packed_kernel_changes_and_answers_exactly_what_the_plain_one_does()
             rng.choice([1, 3, limiter._compiled.gate]),
             rng.randrange(0, count + 1),  # copy count
         )
-        out_plain, out_packed = np.full((16, 6), -1.0), np.full((16, 6), -1.0)
+        out_plain, out_packed = np.full((16, 7), -1.0), np.full((16, 7), -1.0)
         masks_plain, masks_packed = np.zeros(rules, np.uint64), np.zeros(rules, np.uint64)
         observe_one(*plain, keys, *scalars, out_plain, conditions, starts, masks_plain)
         observe_one_packed(layout, seconds, table_seed, keys, *scalars, out_packed, conditions, starts, masks_packed)

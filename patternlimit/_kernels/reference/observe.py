@@ -7,7 +7,14 @@ import math
 import numpy as np
 
 from patternlimit._kernels.hashing import MASK64, mix64_py
-from patternlimit._kernels.observe import COHORT_TAG, COPY_TAG, NOVEL_TAG
+from patternlimit._kernels.observe import (
+    COHORT_TAG,
+    COPY_TAG,
+    NOVEL_TAG,
+    SQUARE_STEP_MAX,
+    SQUARES_TAG,
+    YOUNG_REQUESTS_TAG,
+)
 from patternlimit._kernels.reference.bloom import seen_update
 from patternlimit._kernels.reference.countmin import cms_add, cms_estimate
 from patternlimit._kernels.reference.spread import spread_add, spread_estimate
@@ -27,6 +34,20 @@ def novel_key(key: int) -> int:
 
 def cohort_key(key: int, network: int) -> int:
     return mix64_py(key ^ mix64_py(network ^ int(COHORT_TAG))) & _KEY_MASK
+
+
+def young_requests_key(key: int) -> int:
+    return mix64_py(key ^ int(YOUNG_REQUESTS_TAG)) & _KEY_MASK
+
+
+def squares_key(key: int) -> int:
+    return mix64_py(key ^ int(SQUARES_TAG)) & _KEY_MASK
+
+
+def concentration(squares: int, requests: int) -> float:
+    if requests <= 0:
+        return 0.0
+    return min(1.0, squares / (float(requests) * float(requests)))
 
 
 def observe_request(
@@ -98,4 +119,13 @@ def observe_request(
             out[position, 5] = spread_estimate(*youngs, cohort, now) if counts_copies else math.nan
         else:
             out[position, 4] = out[position, 1] = out[position, 2] = out[position, 5] = math.nan
+        if young and counts_copies:
+            here = cms_add(*cms, cohort, now, 1)
+            cms_add(*cms, young_requests_key(key), now, 1)
+            cms_add(*cms, squares_key(key), now, min(2 * here - 1, SQUARE_STEP_MAX))
+        if hits >= gate and counts_copies:
+            squares = cms_estimate(*cms, squares_key(key), now)
+            out[position, 6] = concentration(squares, cms_estimate(*cms, young_requests_key(key), now))
+        else:
+            out[position, 6] = math.nan
         topk_add(entries, links, tallies, top_ring, table_seed & MASK64, top_bucket_seconds, key, now, cost)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from patternlimit._kernels.observe import ACCOUNTS, COHORT, COPIES, HITS, NOVEL, YOUNG
+from patternlimit._kernels.observe import ACCOUNTS, COHORT, CONCENTRATION, COPIES, HITS, NOVEL, YOUNG
 
 
 def _value(code: int, row: list[float]) -> float | None:
@@ -33,6 +33,8 @@ def _value(code: int, row: list[float]) -> float | None:
             return 0.0
         share = row[COHORT] / young
         return share if share < 1.0 or math.isnan(share) else 1.0
+    if code == 8:
+        return row[CONCENTRATION]
     return None  # pattern age: checked by the engine
 
 
