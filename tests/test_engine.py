@@ -459,3 +459,13 @@ def test_a_request_that_several_rules_flag_counts_once_towards_persistence():
     second = limiter.check(Request(account="b", text=text.format(9)), traffic.START + 11)
     assert second.action is Action.THROTTLE and second.scores["account_flagged_hits"] == 2.0
     assert limiter._book.record(limiter._facts(Request(account="b"), traffic.START).account).offences == 1
+
+
+def test_a_class_with_members_working_from_home_stays_a_cohort_up_to_the_mass_fan_out(limiter):
+    """Eighteen of 120 students off campus: each is its own network's only sender (network_share near 0), but the
+    pattern's concentration (about 0.72) marks it a NAT cohort. A cohort of 260 new accounts is more than a class:
+    the mass fan-out rules act on it whatever its networks."""
+    assert blocked(run(limiter, traffic.classroom(remote=18))) == 0
+    huge = run(Limiter(secret=SECRET), traffic.classroom(students=260, per_student=6, seed=14))
+    assert blocked(huge) > 0.2 * len(huge)
+    assert any(decision.rule.endswith("mass-fan-out") for decision in huge if decision.rule)

@@ -195,18 +195,25 @@ def homework_prompt(rng: random.Random) -> str:
 
 
 def classroom(
-    students: int = 120, per_student: int = 8, campus: str | None = "128.32.10.77", seed: int = 6
+    students: int = 120,
+    per_student: int = 8,
+    campus: str | None = "128.32.10.77",
+    seed: int = 6,
+    remote: int = 0,
 ) -> list[tuple[float, Request]]:
     """A class of brand-new accounts behind the campus NAT (``campus``; ``None``: the address is unknown), one
-    homework frame with each student's own attempts, over a two-hour lab."""
+    homework frame with each student's own attempts, over a two-hour lab; the last ``remote`` students work from
+    their own public addresses."""
     rng = random.Random(seed)
     out = []
     for index in range(students):
         created = START - rng.uniform(0, DAY)
+        home = f"81.{rng.randrange(1, 255)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        address = home if index >= students - remote else campus or ""
         for _ in range(per_student):
             request = Request(
                 account=f"student-{index}",
-                ip=campus or "",
+                ip=address,
                 text=homework_prompt(rng),
                 route="/v1/messages",
                 account_created_at=created,
