@@ -86,13 +86,30 @@ def _is_port(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= 5
 
 
-@functools.lru_cache(maxsize=PREFIX_CACHE_SIZE)
 def is_public_network(prefix: str) -> bool:
     """Whether ``prefix`` (as :func:`network_prefix` gives it) is globally routable: not private, loopback,
     link-local, shared (carrier-grade NAT) or documentation space. A public API sees its clients' networks as public
     prefixes; a private one is the deployment's own proxy (trusted proxies not configured) or a test, and says
     nothing about who the client is. ``::/8`` (the unspecified and loopback addresses' block, which ``ipaddress``
-    calls global at /48) is not public either. Raises ``ValueError`` for text that is not a prefix."""
+    calls global at /48) is not public either. Raises ``ValueError`` for text that is not a prefix.
+
+    Most addresses are decided from their first octet or hextet (about 0.3 us: a pool that rotates addresses makes
+    every request a new prefix); the rest by ``ipaddress`` (3-7 us), cached."""
+    dot = prefix.find(".")
+    if dot > 0 and prefix[:dot].isdigit():
+        if int(prefix[:dot]) not in _SPECIAL_FIRST_OCTETS:
+            return True
+    else:
+        colon = prefix.find(":")
+        if colon == 4:
+            hextet = int(prefix[:4], 16)
+            if 0x2000 <= hextet <= 0x3FFF and hextet != 0x2001:  # global unicast outside 2001::/16's special blocks
+                return True
+    return _is_public_slow(prefix)
+
+
+@functools.lru_cache(maxsize=PREFIX_CACHE_SIZE)
+def _is_public_slow(prefix: str) -> bool:
     network = ipaddress.ip_network(prefix)
     if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(_RESERVED_V6):
         return False
@@ -100,3 +117,6 @@ def is_public_network(prefix: str) -> bool:
 
 
 _RESERVED_V6 = ipaddress.IPv6Network("::/8")
+_SPECIAL_FIRST_OCTETS = frozenset({0, 10, 100, 127, 169, 172, 192, 198, 203, *range(224, 256)})
+"""First octets of every IPv4 block ``ipaddress`` does not call global (and of multicast): addresses starting
+otherwise are public without a closer look."""

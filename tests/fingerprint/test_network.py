@@ -163,3 +163,17 @@ def test_only_globally_routable_prefixes_are_public(ip, public):
 def test_is_public_network_rejects_what_is_not_a_prefix():
     with pytest.raises(ValueError):
         is_public_network("not a prefix")
+
+
+@given(
+    st.one_of(
+        st.ip_addresses(v=4).map(str),
+        st.ip_addresses(v=6).map(str),
+        st.integers(0, (1 << 112) - 1).map(lambda low: str(ipaddress.IPv6Address((0x2001 << 112) | low))),
+    )
+)
+@settings(max_examples=500)
+def test_the_first_octet_shortcut_agrees_with_ipaddress(address):
+    prefix = network_prefix(address)
+    assert prefix is not None
+    assert is_public_network(prefix) is network._is_public_slow(prefix)
