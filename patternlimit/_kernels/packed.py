@@ -1,19 +1,21 @@
 """The single-request kernel with the sketch state passed as one table of addresses instead of 24 arguments.
 
 Each array argument of a compiled function is unboxed on every call from Python (its shape, strides and data
-pointer read, a reference taken and dropped), and for :func:`patternlimit._kernels.batch.observe_one` the 19 state
-arrays were most of the cost of a call that does little else. :func:`observe_one_packed` takes them as rows of
-``layout int64[19, 5]`` (``[address, dim0, dim1, dim2, dim3]``, unused dims 0) and their five window lengths as
-``seconds float64[5]``, rebuilds each array in place with ``numba.carray`` (no copy: the same memory), and calls
-``observe_one`` with them, so what it computes and mutates is exactly what ``observe_one`` does with the arrays.
+pointer read, a reference taken and dropped), and for the single ``check()`` path the 19 state arrays were most of
+the cost of a call that does little else. :func:`observe_one_packed` takes them as rows of ``layout int64[18, 5]``
+(``[address, dim0, dim1, dim2, dim3]``, unused dims 0) and their five window lengths as ``seconds float64[5]``,
+rebuilds each array in place with ``numba.carray`` (no copy: the same memory), and calls
+:func:`patternlimit._kernels.observe.observe_request` then :func:`patternlimit._kernels.rules.match_rules` with
+them: what it computes and mutates is exactly what those two do with the arrays.
 
-:func:`pack_state` builds the table from the 24 state arguments in ``observe_one``'s order and checks each array's
+:func:`pack_state` builds the table from the 24 state arguments in ``observe_request``'s order and checks each array's
 dtype, rank and C-contiguity against :data:`STATE_ARRAYS`: the kernel trusts the table, so an array of another
 type would be read as the wrong one. The caller must keep every packed array alive, and never rebind it, for as
 long as it uses the table (the limiter owns its sketches for its whole life and restores snapshots in place).
 
 Measured on this project's 2-core EPYC (scratch script, interleaved, min of 3,000 calls that observe nothing):
-the compiled entry of ``observe_one`` 2.2 us a call, of ``observe_one_packed`` 0.9 us.
+the compiled entry of the unpacked single-request kernel (since removed) 2.2 us a call, of ``observe_one_packed``
+0.9 us.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from numba.core.typing.templates import Signature
 from numba.extending import intrinsic
 from numba.np.numpy_support import carray
 
-from patternlimit._kernels.batch import observe_one
+from patternlimit._kernels.observe import observe_request
+from patternlimit._kernels.rules import match_rules
 
 STATE_ARRAYS: tuple[tuple[type, int], ...] = (
     (np.uint32, 3),  # count-min counters
@@ -49,7 +52,7 @@ STATE_ARRAYS: tuple[tuple[type, int], ...] = (
     (np.int64, 2),  # tallies
     (np.int64, 1),  # ring
 )
-"""Dtype and rank of each state array, in ``observe_one``'s order (the scalars left out)."""
+"""Dtype and rank of each state array, in ``observe_request``'s order (the scalars left out)."""
 
 _SECONDS_AT = (3, 8, 13, 17, 23)
 """Positions of the five ``bucket_seconds`` among the 24 state arguments; the table seed is at 22."""
@@ -57,10 +60,10 @@ _TABLE_SEED_AT = 22
 
 
 def pack_state(state: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, int]:
-    """``(layout, seconds, table_seed)`` for :func:`observe_one_packed` from ``observe_one``'s 24 state arguments;
+    """``(layout, seconds, table_seed)`` for :func:`observe_one_packed` from ``observe_request``'s 24 state arguments;
     raises ``TypeError`` if an array is not of the dtype and rank the kernel reads it as, or not C-contiguous."""
     if len(state) != 24:
-        raise TypeError(f"expected the 24 state arguments of observe_one, got {len(state)}")
+        raise TypeError(f"expected the 24 state arguments of observe_request, got {len(state)}")
     arrays = [part for index, part in enumerate(state) if index not in (*_SECONDS_AT, _TABLE_SEED_AT)]
     layout = np.zeros((len(STATE_ARRAYS), 5), dtype=np.int64)
     for row, (array, (dtype, rank)) in enumerate(zip(arrays, STATE_ARRAYS, strict=True)):
@@ -127,8 +130,9 @@ def observe_one_packed(
     starts: np.ndarray,
     masks: np.ndarray,
 ) -> None:  # pragma: no cover - compiled
-    """``observe_one`` on the state ``layout`` and ``seconds`` describe (see :func:`pack_state`)."""
-    observe_one(
+    """``observe_request`` then ``match_rules`` on the state ``layout`` and ``seconds`` describe (see
+    :func:`pack_state`)."""
+    observe_request(
         _three(layout, 0, np.uint32),
         _one(layout, 1, np.int64),
         _one(layout, 2, np.uint64),
@@ -164,7 +168,5 @@ def observe_one_packed(
         gate,
         copy_count,
         out,
-        conditions,
-        starts,
-        masks,
     )
+    match_rules(out, count, gate, conditions, starts, masks)

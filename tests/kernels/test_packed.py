@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from patternlimit import Limiter
-from patternlimit._kernels.batch import observe_one
+from patternlimit._kernels.observe import observe_request
 from patternlimit._kernels.packed import observe_one_packed, pack_state
+from patternlimit._kernels.rules import match_rules
 
 SECRET = b"a test secret of 32 bytes, fixed"
 
@@ -45,7 +46,8 @@ def test_the_packed_kernel_changes_and_answers_exactly_what_the_plain_one_does()
         )
         out_plain, out_packed = np.full((16, 7), -1.0), np.full((16, 7), -1.0)
         masks_plain, masks_packed = np.zeros(rules, np.uint64), np.zeros(rules, np.uint64)
-        observe_one(*plain, keys, *scalars, out_plain, conditions, starts, masks_plain)
+        observe_request(*plain, keys, *scalars, out_plain)
+        match_rules(out_plain, count, scalars[7], conditions, starts, masks_plain)
         observe_one_packed(layout, seconds, table_seed, keys, *scalars, out_packed, conditions, starts, masks_packed)
         np.testing.assert_array_equal(out_plain[:count], out_packed[:count])
         np.testing.assert_array_equal(masks_plain, masks_packed)
