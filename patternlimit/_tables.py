@@ -4,9 +4,10 @@ Every map the package keeps beside its fixed-size sketches (account records, fla
 per-value caches, the integrations' account cache, exact-limit counters) is one of these, so its memory has a
 ceiling and its eviction order is stated once:
 
-* :class:`BoundedTable` keeps at most ``capacity`` entries and, when full, evicts the entry touched longest ago
-  (``refresh=True``: a read or write moves an entry to the young end, least recently used first) or inserted
-  longest ago (``refresh=False``: first in, first out; cheaper, for entries that are written once).
+* :class:`BoundedTable` keeps at most ``capacity`` entries and, when full, evicts first the entry inserted
+  longest ago (``order="inserted"``: first in, first out, for entries written once), written longest ago
+  (``"written"``: a write renews an entry, a read does not) or used longest ago (``"used"``: reads renew too,
+  least recently used first).
 * :func:`remember` caches a value in a plain ``dict`` that is emptied when it reaches ``capacity``: for caches of
   pure functions on the hot path (an IP's prefix, an account name's keyed hash), where a miss only costs the
   recomputation and no eviction bookkeeping is worth its price per request.
@@ -18,22 +19,27 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Iterator
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 Key = TypeVar("Key", bound=Hashable)
 Value = TypeVar("Value")
+Order = Literal["inserted", "written", "used"]
 
 
 class BoundedTable(Generic[Key, Value]):
     """A map of at most ``capacity`` entries; see the module docstring for the eviction order."""
 
-    __slots__ = ("_entries", "capacity", "refresh")
+    __slots__ = ("_entries", "_renew_on_read", "_renew_on_write", "capacity", "order")
 
-    def __init__(self, capacity: int, *, refresh: bool = False) -> None:
+    def __init__(self, capacity: int, *, order: Order = "inserted") -> None:
         if capacity < 0:
             raise ValueError(f"capacity must be >= 0, got {capacity}")
+        if order not in ("inserted", "written", "used"):
+            raise ValueError(f"order must be 'inserted', 'written' or 'used', got {order!r}")
         self.capacity = capacity
-        self.refresh = refresh
+        self.order = order
+        self._renew_on_read = order == "used"
+        self._renew_on_write = order != "inserted"
         # OrderedDict, not dict: evicting the oldest entry of a plain dict again and again makes next(iter(d)) walk
         # an ever longer run of deleted slots.
         self._entries: OrderedDict[Key, Value] = OrderedDict()
@@ -52,7 +58,7 @@ class BoundedTable(Generic[Key, Value]):
 
     def get(self, key: Key) -> Value | None:
         value = self._entries.get(key)
-        if value is not None and self.refresh:
+        if value is not None and self._renew_on_read:
             self._entries.move_to_end(key)
         return value
 
@@ -60,7 +66,7 @@ class BoundedTable(Generic[Key, Value]):
         """Insert or replace ``key``, then evict down to ``capacity``."""
         entries = self._entries
         if key in entries:
-            if self.refresh:
+            if self._renew_on_write:
                 entries.move_to_end(key)
         elif len(entries) >= self.capacity:
             if self.capacity == 0:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from patternlimit import Action, Limiter, Request
-from patternlimit.context import standing_of
+from patternlimit.policy.standing import standing_of
 from patternlimit.policy.presets import DISTILLATION_DEFENSE
 from tests import traffic
 
@@ -226,10 +226,10 @@ def test_every_table_stays_bounded():
             account=f"acct-{index}", ip=f"10.{index % 250}.{index // 250}.1", text=f"prompt number {index} x"
         )
         limiter.check(request, traffic.START + index)
-    assert len(limiter._book) <= 100
-    assert len(limiter._first_seen) <= 100 and len(limiter._labels) <= 100 and len(limiter._samples) <= 4096
-    assert len(limiter._escalation.flags) <= 100 and len(limiter._escalation.taints) <= 100
-    assert len(limiter._limits_storage._counters) <= 100
+    assert len(limiter._decider.memory.accounts) <= 100
+    assert len(limiter._decider.memory.first_seen) <= 100 and len(limiter._decider.labels.labels) <= 100 and len(limiter._decider.labels.samples) <= 4096
+    assert len(limiter._decider.memory.flags) <= 100 and len(limiter._decider.memory.taints) <= 100
+    assert len(limiter._decider.limits_storage._counters) <= 100
 
 
 def test_a_trusted_account_caught_once_loses_its_larger_allowance():
@@ -370,10 +370,10 @@ def test_a_rule_measures_and_flags_only_the_requests_it_applies_to(batched):
 def test_the_engine_classifies_standing_as_standing_of_does(age_days):
     limiter = Limiter(secret=SECRET)
     created = traffic.START - age_days * 86400
-    facts = limiter._facts(Request(account="a", account_created_at=created), traffic.START)
+    facts = limiter._facts.facts(Request(account="a", account_created_at=created), traffic.START)
     assert facts.standing is standing_of(max(0.0, traffic.START - created), limiter.policy.context)
     for boundary in (limiter.policy.context.young_age, limiter.policy.context.trusted_age):
-        at = limiter._facts(Request(account="b", account_created_at=traffic.START - boundary), traffic.START)
+        at = limiter._facts.facts(Request(account="b", account_created_at=traffic.START - boundary), traffic.START)
         assert at.standing is standing_of(boundary, limiter.policy.context)
 
 
@@ -390,14 +390,14 @@ _PLAN_LIMITER = Limiter(secret=SECRET)
 )
 @settings(max_examples=150, deadline=None)
 def test_the_default_presets_facts_shortcut_builds_what_the_plan_loop_builds(text, ip):
-    assert _PLAN_LIMITER._preset_plan  # the default preset takes the shortcut
+    assert _PLAN_LIMITER._facts._preset_plan  # the default preset takes the shortcut
     request = Request(account="a", ip=ip, text=text)
-    quick = _PLAN_LIMITER._facts(request, traffic.START)
-    _PLAN_LIMITER._preset_plan = False
+    quick = _PLAN_LIMITER._facts.facts(request, traffic.START)
+    _PLAN_LIMITER._facts._preset_plan = False
     try:
-        looped = _PLAN_LIMITER._facts(request, traffic.START)
+        looped = _PLAN_LIMITER._facts.facts(request, traffic.START)
     finally:
-        _PLAN_LIMITER._preset_plan = True
+        _PLAN_LIMITER._facts._preset_plan = True
     assert quick == looped
 
 
@@ -458,7 +458,7 @@ def test_a_request_that_several_rules_flag_counts_once_towards_persistence():
     assert first.action is Action.LOG and first.scores["account_flagged_hits"] == 1.0
     second = limiter.check(Request(account="b", text=text.format(9)), traffic.START + 11)
     assert second.action is Action.THROTTLE and second.scores["account_flagged_hits"] == 2.0
-    assert limiter._book.record(limiter._facts(Request(account="b"), traffic.START).account).offences == 1
+    assert limiter._decider.memory.record(limiter._facts.facts(Request(account="b"), traffic.START).account).offences == 1
 
 
 def test_a_class_with_members_working_from_home_stays_a_cohort_up_to_the_mass_fan_out(limiter):

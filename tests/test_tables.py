@@ -19,7 +19,7 @@ def test_fifo_evicts_the_oldest_insertion_even_when_it_was_read() -> None:
 
 
 def test_lru_evicts_the_entry_touched_longest_ago() -> None:
-    table: BoundedTable[int, str] = BoundedTable(2, refresh=True)
+    table: BoundedTable[int, str] = BoundedTable(2, order="used")
     table.put(1, "a")
     table.put(2, "b")
     assert table.get(1) == "a"
@@ -36,20 +36,38 @@ def test_zero_capacity_keeps_nothing_and_negative_is_refused() -> None:
 
 
 def test_setdefault_makes_once() -> None:
-    table: BoundedTable[int, list[int]] = BoundedTable(4, refresh=True)
+    table: BoundedTable[int, list[int]] = BoundedTable(4, order="used")
     table.setdefault(7, list).append(1)
     table.setdefault(7, list).append(2)
     assert table.get(7) == [1, 2]
 
 
-@given(st.integers(0, 8), st.lists(st.tuples(st.integers(0, 20), st.booleans()), max_size=200), st.booleans())
-def test_never_above_capacity_and_matches_a_plain_model(capacity: int, steps: list[tuple[int, bool]], lru: bool) -> None:
-    table: BoundedTable[int, int] = BoundedTable(capacity, refresh=lru)
+def test_written_order_renews_on_write_only() -> None:
+    table: BoundedTable[int, str] = BoundedTable(2, order="written")
+    table.put(1, "a")
+    table.put(2, "b")
+    table.get(1)
+    table.put(2, "B")
+    table.put(3, "c")
+    assert table.items() == [(2, "B"), (3, "c")]
+    with pytest.raises(ValueError, match="order"):
+        BoundedTable(2, order="random")  # type: ignore[arg-type]
+
+
+@given(
+    st.integers(0, 8),
+    st.lists(st.tuples(st.integers(0, 20), st.booleans()), max_size=200),
+    st.sampled_from(["inserted", "written", "used"]),
+)
+def test_never_above_capacity_and_matches_a_plain_model(
+    capacity: int, steps: list[tuple[int, bool]], order: str
+) -> None:
+    table: BoundedTable[int, int] = BoundedTable(capacity, order=order)  # type: ignore[arg-type]
     model: list[int] = []  # keys, oldest first
     for key, write in steps:
         if write:
             if key in model:
-                if lru:
+                if order != "inserted":
                     model.remove(key)
                     model.append(key)
             elif capacity:
@@ -59,7 +77,7 @@ def test_never_above_capacity_and_matches_a_plain_model(capacity: int, steps: li
             table.put(key, key)
         else:
             assert (table.get(key) is not None) == (key in model)
-            if lru and key in model:
+            if order == "used" and key in model:
                 model.remove(key)
                 model.append(key)
         assert len(table) <= capacity

@@ -45,23 +45,14 @@ are the per-sketch kernels' own steps (``cms_raise``, ``seen_test_and_set``, ``s
 in the twin's order, except that the novel key's count-min estimate is read right after its update (the spread
 updates in between touch no count-min cell), so the state and ``out`` are bit for bit the reference twin's.
 
-Cost, measured on this project's 2-core AMD EPYC (L2 1 MiB per core, L3 32 MiB shared with other work), numba
-0.68, as the minimum over interleaved blocks of 500 calls (thread CPU time) against the previous layout (per-key
-claims, no prefetch) on identical state: with the default preset (56 MiB of state) warmed by 3,000 requests of
-``benchmarks/test_limiter.py``, eight keys per call of which seven count copies, 6.1-6.7 us per call (before:
-10.9-11.3 us), of which about 1.9 us is numba's dispatch of the 34 arguments (the engine calls the compiled
-entry point directly, which skips the type lookup, about half of that: :mod:`patternlimit._kernels.entry`); over
-requests the sketches have not seen, with every time bucket live, 7.6 us (before: 14.0 us). With every line
-already in cache (one request repeated) both layouts take about 4.6 us: the difference was waiting on misses one
-at a time. What remains is mostly the dispatch and the heavy hitters' probe chains and heap (about 1-1.5 us: each
-step's address is read in the step before; prefetching the next heap level measured no faster). Prefetching 2,
-4 or all keys ahead was no faster than one. A cold compile of this kernel takes about 9.5 s of CPU (6 s before),
-once per machine (``cache=True``).
+Cost: ``python -m benchmarks.report`` times the single-request path. Prefetching overlaps the cache misses of
+consecutive keys, which dominate on a warm 56 MiB state (the default preset); what remains is mostly numba's
+dispatch of the arguments (the engine packs the state into one table and calls the compiled entry directly:
+:mod:`patternlimit._kernels.packed`, :mod:`patternlimit._kernels.entry`) and the heavy hitters' probe chains and
+heap, whose each step's address is read in the step before. Prefetching more than one key ahead was no faster.
 
-State arguments, in order: count-min (``counters``, ``ring``, ``row_seeds``, ``bucket_seconds``), accounts spread
-(``registers``, ``ring``, ``seeds``, ``memo``, ``bucket_seconds``), young spread (same), the seen filter
-(``bits``, ``ring``, ``seeds``, ``bucket_seconds``), heavy hitters
-(``entries``, ``links``, ``tallies``, ``ring``, ``table_seed`` as a signed int, ``bucket_seconds``); then
+State arguments, in order: the 24 of :mod:`patternlimit._kernels.layout` (each sketch's arrays of
+``STATE_ARRAYS``, the heavy hitters' ``table_seed`` as a signed int, each sketch's ``bucket_seconds``); then
 ``keys uint64[>= count]``, ``count``, ``account``, ``content``, ``network``, ``young``, ``now``, ``cost``,
 ``gate``, ``copy_count`` and ``out float64[>= count, 7]``. Mutates every state array except the seeds, and ``out``.
 """
@@ -73,7 +64,20 @@ from numba import njit
 
 from patternlimit._kernels.bloom import seen_claim, seen_prefetch, seen_test_and_set
 from patternlimit._kernels.countmin import cms_claim, cms_prefetch, cms_raise, cms_raise_estimate, cms_window_estimate
-from patternlimit._kernels.hashing import mix64
+from patternlimit._kernels.layout import (
+    ACCOUNTS,
+    COHORT,
+    CONCENTRATION,
+    COPIES,
+    HITS,
+    NOVEL,
+    YOUNG,
+    cohort_key,
+    copy_key,
+    novel_key,
+    squares_key,
+    young_requests_key,
+)
 from patternlimit._kernels.spread import (
     spread_claim,
     spread_item,
@@ -84,14 +88,6 @@ from patternlimit._kernels.spread import (
 from patternlimit._kernels.topk import topk_claim, topk_prefetch, topk_update
 from patternlimit._kernels.window import advance_clock
 
-COPY_TAG = np.uint64(0x636F7079_5F746167)  # "copy_tag"
-NOVEL_TAG = np.uint64(0x6E6F7665_6C5F7467)  # "novel_tg"
-COHORT_TAG = np.uint64(0x636F686F_72745F74)  # "cohort_t"
-YOUNG_REQUESTS_TAG = np.uint64(0x796F756E_675F7271)  # "young_rq"
-SQUARES_TAG = np.uint64(0x73717561_7265735F)  # "squares_"
-_KEY_MASK = np.uint64((1 << 63) - 1)
-
-HITS, ACCOUNTS, YOUNG, COPIES, NOVEL, COHORT, CONCENTRATION = 0, 1, 2, 3, 4, 5, 6
 SQUARE_STEP_MAX = 65535
 """The largest step of a pattern's sum of squares: a network sending more than 32,768 of its young requests in one
 window adds no more, so the sum stays far below the count-min counters' cap (its share is known from the
@@ -100,31 +96,6 @@ request's own ``network_share`` anyway)."""
 _PREFETCH_AHEAD = 1
 """How many keys ahead the kernel prefetches. One is enough: a key's work (about half a microsecond) outlasts a miss
 to DRAM; 2 and all keys at once measured the same or slower."""
-
-
-@njit(cache=True, nogil=True, inline="always")
-def copy_key(key: np.uint64, content: np.uint64) -> np.uint64:  # pragma: no cover
-    return mix64(key ^ mix64(content ^ COPY_TAG)) & _KEY_MASK
-
-
-@njit(cache=True, nogil=True, inline="always")
-def novel_key(key: np.uint64) -> np.uint64:  # pragma: no cover
-    return mix64(key ^ NOVEL_TAG) & _KEY_MASK
-
-
-@njit(cache=True, nogil=True, inline="always")
-def cohort_key(key: np.uint64, network: np.uint64) -> np.uint64:  # pragma: no cover
-    return mix64(key ^ mix64(network ^ COHORT_TAG)) & _KEY_MASK
-
-
-@njit(cache=True, nogil=True, inline="always")
-def young_requests_key(key: np.uint64) -> np.uint64:  # pragma: no cover
-    return mix64(key ^ YOUNG_REQUESTS_TAG) & _KEY_MASK
-
-
-@njit(cache=True, nogil=True, inline="always")
-def squares_key(key: np.uint64) -> np.uint64:  # pragma: no cover
-    return mix64(key ^ SQUARES_TAG) & _KEY_MASK
 
 
 @njit(cache=True, nogil=True, inline="always")

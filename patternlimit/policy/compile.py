@@ -10,31 +10,12 @@ from typing import Any, cast
 from limits import RateLimitItem
 from limits import parse as parse_rate
 
-from patternlimit.context import Standing
+from patternlimit._kernels.layout import COHORT_MEASURES, MEASURE_CODES, NEVER
 from patternlimit.policy.decision import Action
 from patternlimit.policy.models import LimitRule, PatternRule, Policy
+from patternlimit.policy.standing import Standing
 
 TEXT_KINDS = frozenset({"template", "near_duplicate"})
-
-NEVER = 1 << 62
-"""A gate no key's hits reach: the observe kernel then computes no estimate (no rule could use one)."""
-
-
-MEASURE_CODES = {
-    "young_accounts": 0,
-    "hits": 1,
-    "accounts": 2,
-    "copies": 3,
-    "young_share": 4,
-    "filler_diversity": 5,
-    "pattern_age": 6,
-    "network_share": 7,
-    "network_concentration": 8,
-}
-"""Measures by evaluation cost: the raw sketch outputs first, the derived ratios after."""
-
-_COHORT_MEASURES = frozenset({"copies", "filler_diversity", "network_share", "network_concentration"})
-"""Measures the kernel counts only for the copy kinds (copies, new texts, cohorts)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +91,7 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     copy_kinds = frozenset(
         rule.kind
         for rule in pattern_rules
-        if any(condition.measure in _COHORT_MEASURES for condition in rule.conditions)
+        if any(condition.measure in COHORT_MEASURES for condition in rule.conditions)
     )
     kinds.sort(key=lambda kind: kind not in copy_kinds)  # stable: copy kinds first, otherwise as named
     needs_text = any(part in TEXT_KINDS for kind in kinds for part in kind.split("+"))

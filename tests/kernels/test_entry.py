@@ -39,5 +39,5 @@ def test_a_function_numba_did_not_compile_is_returned_as_it_is():
 
 def test_the_limiter_and_the_fingerprinter_call_their_kernels_directly():
     limiter = Limiter(secret=b"a test secret of 32 bytes, fixed")
-    assert limiter._observe is not observe_one_packed
-    assert limiter._text._kernel is not text_fingerprint
+    assert limiter._decider._observe is not observe_one_packed
+    assert limiter._facts.text._kernel is not text_fingerprint

@@ -21,10 +21,10 @@ def _copy(state: tuple) -> tuple:
 
 def test_the_packed_kernel_changes_and_answers_exactly_what_the_plain_one_does():
     limiter = Limiter(secret=SECRET)
-    plain = _copy(limiter._state)
-    packed = _copy(limiter._state)
+    plain = _copy(limiter._state.arguments)
+    packed = _copy(limiter._state.arguments)
     layout, seconds, table_seed = pack_state(packed)
-    conditions, starts = limiter._conditions, limiter._starts
+    conditions, starts = limiter._decider.conditions, limiter._decider.starts
     rules = starts.shape[0] - 1
     rng = random.Random(5)
     pool = [rng.getrandbits(63) for _ in range(40)]  # few keys, so counts grow past the rules' gates
@@ -41,7 +41,7 @@ def test_the_packed_kernel_changes_and_answers_exactly_what_the_plain_one_does()
             rng.random() < 0.3,  # young
             now,
             rng.randrange(1, 4),  # cost
-            rng.choice([1, 3, limiter._compiled.gate]),
+            rng.choice([1, 3, limiter._decider.compiled.gate]),
             rng.randrange(0, count + 1),  # copy count
         )
         out_plain, out_packed = np.full((16, 7), -1.0), np.full((16, 7), -1.0)
@@ -58,17 +58,17 @@ def test_the_packed_kernel_changes_and_answers_exactly_what_the_plain_one_does()
 
 
 def test_pack_state_rejects_what_the_kernel_would_misread():
-    state = list(Limiter(secret=SECRET)._state)
+    state = list(Limiter(secret=SECRET)._state.arguments)
     pack_state(state)
     with pytest.raises(TypeError, match="24 state arguments"):
         pack_state(state[:-1])
     wrong_dtype = list(state)
     wrong_dtype[0] = state[0].astype(np.int64)
-    with pytest.raises(TypeError, match="state array 0: expected uint32"):
+    with pytest.raises(TypeError, match="state array hits.counters: expected uint32"):
         pack_state(wrong_dtype)
     wrong_rank = list(state)
     wrong_rank[1] = state[1].reshape(1, -1)
-    with pytest.raises(TypeError, match="state array 1"):
+    with pytest.raises(TypeError, match="state array hits.ring"):
         pack_state(wrong_rank)
     strided = list(state)
     strided[14] = np.zeros((8, 262144), dtype=np.uint64)[::2]  # the seen filter's bits, not contiguous

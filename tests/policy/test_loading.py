@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from patternlimit.context import Standing
+from patternlimit.policy.standing import Standing
 from patternlimit.errors import ConfigurationError
 from patternlimit.policy.compile import NEVER, compile_policy, quick_key_item
 from patternlimit.policy.loading import load_policy

@@ -66,20 +66,23 @@ def test_replaying_a_journal_rebuilds_the_sketch_state_bit_for_bit():
     """What a shared limiter records, applied by another process in one batch kernel call, gives that process
     exactly the sketch state of the limiter that counted (the spread memos are the kernels' private caches)."""
     from patternlimit import Limiter
+    from patternlimit.engine.shared import SharedState
     from patternlimit.storage.journal import Journal, decode
     from tests import traffic
 
     secret = b"journal replay test secret, 32 B"
     counting, replaying = Limiter(secret=secret), Limiter(secret=secret)
-    counting._journal = Journal(1 << 26)  # what Limiter(storage="redis://...") attaches
+    journal = Journal(1 << 26)  # what Limiter(storage="redis://...") attaches
+    counting._decider.journal = counting._decider.patterns.journal = journal
     stream = traffic.campaign(accounts=40, per_account=3) + traffic.launch_crowd(60) + traffic.ci_harness(100)
     stream.sort(key=lambda pair: pair[0])
     for now, request in stream:
         counting.check(request, now)
-    for blob in counting._journal.drain():
-        assert replaying._apply(decode(blob)) == 0
+    port = SharedState(replaying._decider, replaying.secret_id)
+    for blob in journal.drain():
+        assert port.apply(decode(blob)) == 0
     private = {7, 12}  # positions of the spread memos in the state tuple
-    mine = [part for index, part in enumerate(counting._state) if index not in private]
-    theirs = [part for index, part in enumerate(replaying._state) if index not in private]
+    mine = [part for index, part in enumerate(counting._state.arguments) if index not in private]
+    theirs = [part for index, part in enumerate(replaying._state.arguments) if index not in private]
     for left, right in zip(mine, theirs, strict=True):
         np.testing.assert_array_equal(left, right)

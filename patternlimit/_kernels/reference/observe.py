@@ -7,14 +7,8 @@ import math
 import numpy as np
 
 from patternlimit._kernels.hashing import MASK64, mix64_py
-from patternlimit._kernels.observe import (
-    COHORT_TAG,
-    COPY_TAG,
-    NOVEL_TAG,
-    SQUARE_STEP_MAX,
-    SQUARES_TAG,
-    YOUNG_REQUESTS_TAG,
-)
+from patternlimit._kernels.layout import COHORT_TAG, COPY_TAG, NOVEL_TAG, SQUARES_TAG, YOUNG_REQUESTS_TAG
+from patternlimit._kernels.observe import SQUARE_STEP_MAX
 from patternlimit._kernels.reference.bloom import seen_update
 from patternlimit._kernels.reference.countmin import cms_add, cms_estimate
 from patternlimit._kernels.reference.spread import spread_add, spread_estimate

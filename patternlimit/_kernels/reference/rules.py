@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from patternlimit._kernels.observe import ACCOUNTS, COHORT, CONCENTRATION, COPIES, HITS, NOVEL, YOUNG
+from patternlimit._kernels.layout import ACCOUNTS, COHORT, CONCENTRATION, COPIES, HITS, NOVEL, YOUNG
 
 
 def _value(code: int, row: list[float]) -> float | None:

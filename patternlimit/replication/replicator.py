@@ -12,7 +12,7 @@ every process converges on the state a single process would have after seeing al
   record and returns every record logged before it; the process applies those, then decides. Decisions are then
   those of one limiter seeing the requests in log order. A process serialises its strict checks. When more than
   one read's worth (``READ_LIMIT`` entries) was logged before it, the process reads on, up to its own entry and
-  not past it, before deciding (:class:`_Rounds`, shared by ``check`` and ``acheck``).
+  not past it, before deciding (:class:`~patternlimit.replication.rounds.Rounds`, shared by ``check`` and ``acheck``).
 
 When Redis fails (timeout, refused, error), the replicator backs off exponentially (``sync_interval`` up to
 ``backoff_max``, with jitter), keeps recording locally within ``max_pending_bytes``, decides as
@@ -33,10 +33,11 @@ import time
 import weakref
 import zlib
 from collections.abc import AsyncGenerator, Sequence
-from typing import TYPE_CHECKING, NamedTuple
 
 from patternlimit.errors import StorageError
 from patternlimit.policy.decision import Action, Decision
+from patternlimit.replication.port import ReplicaPort, StorageStatus
+from patternlimit.replication.rounds import Rounds, later
 from patternlimit.storage.journal import Journal, decode
 from patternlimit.storage.options import StorageSpec
 from patternlimit.storage.redis_log import (
@@ -49,41 +50,17 @@ from patternlimit.storage.redis_log import (
     owns_pool,
 )
 
-if TYPE_CHECKING:
-    from patternlimit.engine import Limiter, _Facts
-
 logger = logging.getLogger("patternlimit.storage")
 
 _LoopClient = tuple[AsyncRedisLog, asyncio.Lock, AsyncGenerator[None, None]]
 """One event loop's asyncio client, the lock that serialises its exchanges, and the generator that closes it."""
 
 
-class StorageStatus(NamedTuple):
-    """What :attr:`Limiter.storage_status` reports."""
-
-    mode: str
-    healthy: bool
-    """False from a failed exchange until the next successful one."""
-    failures: int
-    """Failed exchanges since the limiter started."""
-    last_error: str | None
-    pending_bytes: int
-    """Records kept locally for Redis (encoded), waiting for it to answer."""
-    dropped: int
-    """Observations dropped because Redis was away longer than ``max_pending_bytes`` of records lasts."""
-    applied: int
-    """Log entries from other processes applied here."""
-    malformed: int
-    """Records from the log that could not be applied (corrupt or from an incompatible version)."""
-    last_sync: float | None
-    """Wall-clock time of the last successful exchange."""
-
-
 class Replicator:
-    """The link between one :class:`Limiter` and the shared log. Owned by the limiter; see the module docstring."""
+    """The link between one limiter (through its :class:`ReplicaPort`) and the shared log; see the module docstring."""
 
-    def __init__(self, owner: Limiter, spec: StorageSpec, ttl: float, journal: Journal) -> None:
-        self.owner = owner
+    def __init__(self, port: ReplicaPort, spec: StorageSpec, ttl: float, journal: Journal) -> None:
+        self.port = port
         self.spec = spec
         self.options = spec.options
         self.journal = journal
@@ -121,12 +98,12 @@ class Replicator:
         """Hold both locks across the fork, so that no thread is halfway through a change the child inherits, and
         ship what is pending (bounded by the socket timeout): the child must not count it a second time."""
         self._exchange_lock.acquire()
-        self.owner._lock.acquire()
+        self.port.lock.acquire()
         if not self._stop.is_set() and self._due():
             self._attempt(self.journal.drain(), locked=True)
 
     def _after_fork_in_parent(self) -> None:
-        self.owner._lock.release()
+        self.port.lock.release()
         self._exchange_lock.release()
 
     def _after_fork_in_child(self) -> None:
@@ -135,7 +112,7 @@ class Replicator:
         parent's loop. What the parent could not ship before the fork is the parent's to ship: the child drops it
         (it holds those counts already, and will not read them back as its own)."""
         self._exchange_lock = threading.Lock()
-        self.owner._lock = threading.Lock()
+        self.port.renew_lock()
         self.producer = secrets.token_hex(8).encode()
         self._async = weakref.WeakKeyDictionary()
         self.journal.drain()
@@ -146,43 +123,43 @@ class Replicator:
 
     # -- the request path ----------------------------------------------------------------------------------------
 
-    def check(self, facts: Sequence[_Facts]) -> list[Decision]:
-        owner = self.owner
+    def check(self, facts: Sequence[object]) -> list[Decision]:
+        port = self.port
         if self.options.mode == "eventual":
-            with owner._lock:
+            with port.lock:
                 self._fresh = False
-                decisions = [owner._decide(fact) for fact in facts]
+                decisions = [port.decide(fact) for fact in facts]
             return decisions if self._retry_at == 0.0 else [self._fallback(decision) for decision in decisions]
-        with self._exchange_lock, owner._lock:
+        with self._exchange_lock, port.lock:
             self._fresh = False
             for fact in facts:
-                owner._record(fact)
+                port.record(fact)
             healthy = self._due() and self._attempt(self.journal.drain(), locked=True)
-            decisions = [owner._decide(fact, journaled=True) for fact in facts]
+            decisions = [port.decide(fact, journaled=True) for fact in facts]
         return decisions if healthy else [self._fallback(decision) for decision in decisions]
 
-    async def acheck(self, facts: Sequence[_Facts]) -> list[Decision]:
+    async def acheck(self, facts: Sequence[object]) -> list[Decision]:
         if self.options.mode == "eventual":
             return self.check(facts)
         bound = await self._async_log()
         if bound is None:  # the application passed a synchronous client: keep the loop free with a thread
             return await asyncio.to_thread(self.check, facts)
         log, serial = bound
-        owner = self.owner
+        port = self.port
         async with serial:
             # The background thread may hold the exchange lock for one round trip: wait without blocking the loop.
             while not self._exchange_lock.acquire(blocking=False):
                 await asyncio.sleep(0.001)
             try:
-                with owner._lock:
+                with port.lock:
                     self._fresh = False
                     for fact in facts:
-                        owner._record(fact)
+                        port.record(fact)
                     batches = self.journal.drain() if self._due() else None
-                # The owner's lock is not held across an await: a coroutine of this loop could wait on it.
+                # The port's lock is not held across an await: a coroutine of this loop could wait on it.
                 healthy = batches is not None and await self._aattempt(log, batches)
-                with owner._lock:
-                    decisions = [owner._decide(fact, journaled=True) for fact in facts]
+                with port.lock:
+                    decisions = [port.decide(fact, journaled=True) for fact in facts]
             finally:
                 self._exchange_lock.release()
         return decisions if healthy else [self._fallback(decision) for decision in decisions]
@@ -242,11 +219,11 @@ class Replicator:
         return True
 
     def _exchange_all(self, batches: list[bytes], *, locked: bool) -> None:
-        """Ship ``batches`` and read until caught up. The exchange lock is held; ``locked``: the owner's lock too.
+        """Ship ``batches`` and read until caught up. The exchange lock is held; ``locked``: the port's lock too.
 
         On failure the batches not yet shipped go back to the journal and :class:`StorageError` is raised.
         """
-        rounds = _Rounds(batches, self._log.read_limit)
+        rounds = Rounds(batches, self._log.read_limit)
         try:
             if self._cursor is None:
                 self._join(locked)
@@ -257,7 +234,7 @@ class Replicator:
                 if locked:
                     self._absorb(result, reached)
                 else:
-                    with self.owner._lock:
+                    with self.port.lock:
                         self._absorb(result, reached)
                 if done:
                     return
@@ -266,8 +243,8 @@ class Replicator:
             raise
 
     async def _aexchange_all(self, log: AsyncRedisLog, batches: list[bytes]) -> None:
-        """:meth:`_exchange_all` on the asyncio client: the exchange lock is held, the owner's lock is not."""
-        rounds = _Rounds(batches, log.read_limit)
+        """:meth:`_exchange_all` on the asyncio client: the exchange lock is held, the port's lock is not."""
+        rounds = Rounds(batches, log.read_limit)
         try:
             if self._cursor is None:
                 self._joined(await log.aread_snapshot(), locked=False)
@@ -275,7 +252,7 @@ class Replicator:
                 batch, until = rounds.next()
                 result = await log.aexchange(self.producer, batch, self._read_from(), until)
                 reached, done = rounds.received(batch, result)
-                with self.owner._lock:
+                with self.port.lock:
                     self._absorb(result, reached)
                 if done:
                     return
@@ -298,15 +275,15 @@ class Replicator:
             return
         state = zlib.decompress(snapshot.state)
         if locked:
-            self.owner._restore(state)
+            self.port.restore(state)
         else:
-            with self.owner._lock:
-                self.owner._restore(state)
+            with self.port.lock:
+                self.port.restore(state)
         self._cursor, self._generation = snapshot.cursor, snapshot.generation
 
     def _absorb(self, result: Exchanged, reached: bytes | None) -> None:
         """Apply the other processes' entries of ``result`` in log order, then move the cursor to ``reached`` (an
-        id of ours that every entry before has now been read up to) if given. The owner's lock is held."""
+        id of ours that every entry before has now been read up to) if given. The port's lock is held."""
         if self._generation is not None and result.generation != self._generation:
             logger.warning("Redis lost the shared state (new generation): republishing a snapshot")
             self._force_snapshot = True
@@ -314,13 +291,13 @@ class Replicator:
         for entry in result.entries:
             if entry.producer != self.producer:  # own entries come back only when read by a later exchange
                 try:
-                    self._malformed += self.owner._apply(decode(entry.batch))
+                    self._malformed += self.port.apply(decode(entry.batch))
                 except StorageError as exc:
                     self._malformed += 1
                     logger.warning("skipped a shared-log entry %s: %s", entry.id.decode(), exc)
                 self._applied += 1
             self._cursor = entry.id
-        if reached is not None and (self._cursor is None or _later(reached, self._cursor)):
+        if reached is not None and (self._cursor is None or later(reached, self._cursor)):
             self._cursor = reached
 
     def _failed(self, exc: Exception) -> None:
@@ -356,12 +333,12 @@ class Replicator:
         if not self._force_snapshot and time.monotonic() < self._snapshot_due:
             return
         self._snapshot_due = time.monotonic() + interval
-        with self.owner._lock:
+        with self.port.lock:
             # The snapshot must hold exactly the log up to its cursor: what was counted here since the last
             # exchange is shipped first (a joiner would count it twice, from the snapshot and from the log).
             if self.journal.has_pending() and not self._attempt(self.journal.drain(), locked=True):
                 return
-            state, cursor = self.owner._snapshot(), self._cursor or b"0-0"
+            state, cursor = self.port.snapshot(), self._cursor or b"0-0"
         snapshot = Snapshot(self._generation, cursor, zlib.compress(state, 1))
         try:
             self._log.write_snapshot(self.producer, snapshot, interval)
@@ -468,43 +445,3 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):  # POSIX
     os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
-
-
-class _Rounds:
-    """The exchanges of one sync, without their I/O (the sync and async paths share it).
-
-    Each batch is shipped in turn; an exchange returns the entries logged between the cursor and the batch it
-    appended, at most ``read_limit`` of them. When a read comes back full, the next exchanges ship nothing and
-    read on, up to (not past) the id just appended, until one comes back short: so what is applied before a
-    decision is exactly what was logged before its record, however far behind the process was.
-    """
-
-    def __init__(self, batches: list[bytes], read_limit: int) -> None:
-        self.pending = list(batches)
-        """Batches not shipped yet (they go back to the journal when an exchange fails)."""
-        self.read_limit = read_limit
-        self._until: bytes | None = None  # an id appended here, with entries before it still unread
-
-    def next(self) -> tuple[bytes, bytes | None]:
-        """The batch to ship next (``b""``: none) and, when shipping none, the id to read up to (None: the end)."""
-        if self._until is None and self.pending:
-            return self.pending[0], None
-        return b"", self._until
-
-    def received(self, batch: bytes, result: Exchanged) -> tuple[bytes | None, bool]:
-        """Note one exchange's result: returns the id the cursor may move to once the entries are applied (our
-        appended id, when everything before it has been read) and whether the sync is complete."""
-        if batch:
-            self.pending.pop(0)
-            self._until = result.appended
-        if len(result.entries) >= self.read_limit:
-            return None, False
-        reached, self._until = self._until, None
-        return reached, not self.pending
-
-
-def _later(first: bytes, second: bytes) -> bool:
-    """Whether stream id ``first`` comes after ``second``."""
-    a, _, b = first.partition(b"-")
-    c, _, d = second.partition(b"-")
-    return (int(a), int(b or 0)) > (int(c), int(d or 0))

@@ -1,0 +1,10 @@
+"""The engine: :class:`Limiter`, the one place that knows request facts, sketches, rules and shared state.
+
+See :mod:`patternlimit.engine.limiter` for the flow and the modules it names for each part.
+"""
+
+from __future__ import annotations
+
+from patternlimit.engine.limiter import Limiter, TopPattern
+
+__all__ = ["Limiter", "TopPattern"]

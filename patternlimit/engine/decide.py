@@ -1,0 +1,269 @@
+"""The decision, under the limiter's lock: observe a request's keys in every sketch, then weigh every rule.
+
+In order: an account penalty from an earlier catch; the exact ``limits`` rules; the pattern rules
+(:mod:`patternlimit.engine.patterns`); a taint of a young account's network or client. The most severe enforced
+outcome wins; shadowed rules only ever produce ``LOG``. Every request is counted, whatever the decision: pattern
+state reflects what was attempted, so a throttled campaign keeps its pattern flagged.
+"""
+
+from __future__ import annotations
+
+import itertools
+import struct
+import threading
+from types import MappingProxyType
+
+import numpy as np
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
+
+from patternlimit._kernels.layout import COLUMNS, MAX_KEYS, NEVER
+from patternlimit.engine.facts import FactsBuilder, RequestFacts
+from patternlimit.engine.memory import AccountRecord, Memory
+from patternlimit.engine.patterns import PatternRules
+from patternlimit.engine.reasons import finish, limit_reason, penalty_reason, taint_reason
+from patternlimit.keying import keyed_hash
+from patternlimit.policy.compile import CompiledLimitRule, CompiledPolicy
+from patternlimit.policy.decision import ALLOW, Action, Decision, PatternRef
+from patternlimit.policy.models import Policy
+from patternlimit.policy.standing import Standing
+from patternlimit.sketches.state import SketchState
+from patternlimit.storage.clocked import ClockedMemoryStorage
+from patternlimit.storage.journal import Journal
+
+_YOUNG, _ESTABLISHED, _TRUSTED = Standing.YOUNG, Standing.ESTABLISHED, Standing.TRUSTED
+"""Module aliases: ``Standing.YOUNG`` goes through the enum's metaclass, about 75 ns a lookup."""
+
+_PACK_KEYS = tuple(struct.Struct(f"={count}Q").pack_into for count in range(MAX_KEYS + 1))
+"""``_PACK_KEYS[n](buffer, 0, *keys)`` writes ``n`` keys into a ``uint64`` buffer: cheaper than a numpy slice
+assignment from a list."""
+
+
+class Decider:
+    """Observes and decides (see the module docstring). Its :attr:`lock` serialises every call that reads or
+    writes the state; the caller holds it."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        compiled: CompiledPolicy,
+        state: SketchState,
+        memory: Memory,
+        patterns: PatternRules,
+        builder: FactsBuilder,
+        limits_storage: ClockedMemoryStorage,
+        journal: Journal | None,
+    ) -> None:
+        self.policy = policy
+        self.compiled = compiled
+        self.state = state
+        self.memory = memory
+        self.patterns = patterns
+        self.labels = patterns.labels
+        self.builder = builder
+        self.journal = journal
+        self.lock = threading.Lock()
+        self.limits_storage = limits_storage
+        self._strategies = {
+            "moving-window": MovingWindowRateLimiter(limits_storage),
+            "fixed-window": FixedWindowRateLimiter(limits_storage),
+        }
+        rules = compiled.pattern_rules
+        self.conditions = np.array(
+            [[condition.code, condition.low, condition.high] for rule in rules for condition in rule.conditions],
+            dtype=np.float64,
+        ).reshape(-1, 3)
+        self.starts = np.cumsum([0, *(len(rule.conditions) for rule in rules)], dtype=np.int64)
+        self._masks = np.zeros(len(rules), dtype=np.uint64)
+        # A request is measured and matched only against the pattern rules that apply to its standing. Trusted
+        # and established accounts share every rule (``applies_to`` groups them), so demoting a caught trusted
+        # account to established in conclude changes neither its gate nor its rules.
+        gates, applicable = compiled.gates, compiled.applicable
+        self._young_gate, self._elder_gate = gates[Standing.YOUNG], gates[Standing.ESTABLISHED]
+        self._young_rules = tuple((index, rules[index]) for index in applicable[Standing.YOUNG])
+        self._elder_rules = tuple((index, rules[index]) for index in applicable[Standing.ESTABLISHED])
+        self._key_bytes = state.keys.data  # a memoryview of the key buffer, which _PACK_KEYS writes into
+        self._observe = state.single_entry(compiled.gate, self.conditions, self.starts, self._masks)
+
+    def decide(self, facts: RequestFacts, journaled: bool = False) -> Decision:
+        """Observe and decide; ``journaled`` means the observation was already recorded for the shared log."""
+        state = self.state
+        keys = facts.keys
+        count = len(keys)
+        _PACK_KEYS[count](self._key_bytes, 0, *keys)
+        masks = self._masks
+        young = facts.standing is _YOUNG
+        self._observe(  # observe_one_packed, for the argument types the entry was made for: keep them exactly
+            *state.packed,
+            state.keys,
+            count,
+            facts.account,
+            facts.content,
+            facts.network_item,
+            young,
+            facts.now,
+            facts.request.cost,
+            self._young_gate if young else self._elder_gate,
+            facts.copy_count,
+            state.out,
+            self.conditions,
+            self.starts,
+            masks,
+        )
+        return self.conclude(facts, state.out, 0, masks.tolist(), journaled)
+
+    def decide_many(self, facts: list[RequestFacts]) -> list[Decision]:
+        """:meth:`decide` for each of ``facts`` in order, with one kernel call for all the observations."""
+        total = sum(len(fact.keys) for fact in facts)
+        keys = np.fromiter((key for fact in facts for key in fact.keys), dtype=np.uint64, count=total)
+        offsets = np.fromiter(
+            itertools.accumulate((len(fact.keys) for fact in facts), initial=0), dtype=np.int64, count=len(facts) + 1
+        )
+        out = np.empty((total, COLUMNS), dtype=np.float64)
+        masks = np.empty((len(facts), len(self.compiled.pattern_rules)), dtype=np.uint64)
+        young = np.array([fact.standing is _YOUNG for fact in facts], dtype=np.bool_)
+        # Every estimate of a request some rule applies to (see observe_batch), none of the others'.
+        gates = np.where(young, 0 if self._young_rules else NEVER, 0 if self._elder_rules else NEVER)
+        columns = {
+            "now": np.array([fact.now for fact in facts], dtype=np.float64),
+            "account": np.array([fact.account for fact in facts], dtype=np.uint64),
+            "content": np.array([fact.content for fact in facts], dtype=np.uint64),
+            "network": np.array([fact.network_item for fact in facts], dtype=np.uint64),
+            "cost": np.array([fact.request.cost for fact in facts], dtype=np.int64),
+            "young": young,
+            "copy_count": np.array([fact.copy_count for fact in facts], dtype=np.int64),
+        }
+        self.state.observe_many(
+            keys, offsets, columns, gates, self.compiled.gate, self.conditions, self.starts, out, masks
+        )
+        return [
+            self.conclude(fact, out, start, matched)
+            for fact, start, matched in zip(facts, offsets[:-1].tolist(), masks.tolist(), strict=True)
+        ]
+
+    def record(self, facts: RequestFacts) -> None:
+        """Put ``facts``' observation in the journal, as the sketch kernel consumes it."""
+        assert self.journal is not None  # only called with shared storage, which has a journal
+        self.journal.observe(
+            facts.now,
+            facts.account,
+            facts.content,
+            facts.network_item,
+            facts.request.cost,
+            facts.standing is _YOUNG,
+            facts.copy_count,
+            tuple(facts.keys),
+        )
+
+    def conclude(
+        self, facts: RequestFacts, out: np.ndarray, start: int, matched: list[int], journaled: bool = False
+    ) -> Decision:
+        """Decide on an observed request: ``out[start : start + len(facts.keys)]`` are its keys' measures as the
+        observe kernel wrote them (sliced only when read: most requests never read them), ``matched`` the rule
+        kernel's masks (one per pattern rule)."""
+        now = facts.now
+        compiled = self.compiled
+        if self.journal is not None and not journaled:
+            self.record(facts)
+        if compiled.needs_age:
+            self.memory.first_sightings(facts.keys, now)
+        self.labels.observe(facts, out, start)
+
+        record = self.memory.accounts.get(facts.account)
+        if record is not None and record.offences and facts.standing is _TRUSTED:
+            # Trust needs a clean record: an old account caught on a flagged pattern keeps no extra allowance.
+            facts.standing = _ESTABLISHED
+        outcomes: list[Decision] = []
+        if record is not None and record.penalty_until > now:
+            outcomes.append(self._penalty(record, now))
+        for limit_rule in compiled.limit_rules:
+            decision = self._limit(limit_rule, facts)
+            if decision is not None:
+                outcomes.append(decision)
+        # Most requests meet no rule on any key and touch no flagged key: then no pattern rule can answer.
+        flags = self.memory.flags
+        rules = self._young_rules if facts.standing is _YOUNG else self._elder_rules
+        if rules and (any(matched) or (flags and not flags.isdisjoint(facts.keys))):
+            measures = out[start : start + len(facts.keys)].tolist()
+            for index, pattern_rule in rules:
+                decision = self.patterns.evaluate(index, pattern_rule, facts, measures, matched[index])
+                if decision is not None:
+                    outcomes.append(decision)
+        if facts.standing is _YOUNG and self.memory.taints and not any(outcome.enforced for outcome in outcomes):
+            decision = self._taint(facts)
+            if decision is not None:
+                outcomes.append(decision)
+        if not outcomes:
+            return ALLOW
+        if len(outcomes) == 1:
+            return outcomes[0]
+        return max(outcomes, key=lambda decision: (decision.enforced, decision.action.severity))
+
+    def _penalty(self, record: AccountRecord, now: float) -> Decision:
+        action = Action.BLOCK if self.memory.blocks(record) else Action.THROTTLE
+        return Decision(
+            action,
+            rule=record.penalty_rule,
+            pattern=record.penalty_pattern,
+            reason=penalty_reason(record.penalty_rule, action, record.penalty_until - now, record.offences),
+            retry_after=record.penalty_until - now,
+            scores=MappingProxyType({"offences": float(record.offences)}),
+        )
+
+    def _limit(self, rule: CompiledLimitRule, facts: RequestFacts) -> Decision | None:
+        # per account, the common case, inline: the call and the lookups below cost about 0.3 us a request
+        identifiers = [f"a{facts.account:x}"] if rule.per == "account" else self._identifiers(rule.per, facts)
+        if not identifiers:
+            return None
+        item = rule.items[facts.standing]
+        strategy = self._strategies[rule.strategy]
+        self.limits_storage.now = facts.now
+        for identifier in identifiers:
+            if strategy.hit(item, identifier, cost=max(1, facts.request.cost)):
+                continue
+            reset, _ = strategy.get_window_stats(item, identifier)
+            action = rule.action
+            weight = item.amount / rule.items[Standing.ESTABLISHED].amount
+            return finish(
+                rule.name,
+                action,
+                rule.shadow,
+                PatternRef(rule.per, identifier if rule.per != "account" else "this account", 0),
+                limit_reason(rule.per, item.amount, item.get_expiry(), facts.standing, weight),
+                max(0.0, reset - facts.now) if action is Action.THROTTLE else None,
+                {"limit": float(item.amount), "weight": weight},
+            )
+        return None
+
+    def _identifiers(self, per: str, facts: RequestFacts) -> list[str]:
+        """The identifiers of a limit rule ``per`` a pattern kind (``per="account"`` is handled by the caller)."""
+        index = self.compiled.kinds.index(per) if per in self.compiled.kinds else None
+        if index is not None:
+            start, end = facts.spans[index]
+            counted = [f"{per}:{key:x}" for key in facts.keys[start:end]]
+            if counted:
+                return counted
+        return [
+            f"{per}:{key:x}" for key in self.builder.kind_keys(per, facts.request, facts.network, facts.account, {})
+        ]
+
+    def _taint(self, facts: RequestFacts) -> Decision | None:
+        escalation, now = self.policy.escalation, facts.now
+        checks = []
+        if escalation.network_taint:
+            checks.append(("network", facts.network_key, escalation.network_taint, facts.network or "(invalid)"))
+        if escalation.client_taint and facts.request.client:
+            client_key = keyed_hash(facts.request.client, self.builder.seeds["client"])
+            checks.append(("client", client_key, escalation.client_taint, facts.request.client[:40]))
+        for kind, key, threshold, label in checks:
+            caught = self.memory.tainted(key, now)
+            if caught >= threshold:
+                return finish(
+                    f"escalation:{kind}-taint",
+                    Action.THROTTLE,
+                    self.policy.shadow,
+                    PatternRef(kind, label, key),
+                    taint_reason(kind, caught, escalation.memory, threshold),
+                    escalation.account_penalty,
+                    {"caught_accounts": float(caught)},
+                )
+        return None

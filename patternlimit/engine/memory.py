@@ -1,0 +1,129 @@
+"""What the limiter remembers beyond its sketches: accounts' histories, flagged patterns, tainted networks and
+clients, and when each pattern was first seen. Every table is bounded (:mod:`patternlimit._tables`).
+
+An account's record counts its requests on flagged patterns (persistence), its catches and its penalty; a flag
+keeps a pattern acted on for ``memory`` seconds after it last met a rule; a taint counts the accounts caught from
+one network or client. Not thread-safe: the limiter holds its lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from patternlimit._tables import BoundedTable
+from patternlimit.policy.decision import PatternRef
+from patternlimit.policy.models import Escalation as EscalationPolicy
+
+
+@dataclass(slots=True)
+class AccountRecord:
+    """What the limiter remembers of one account (about 120 bytes with its table entry)."""
+
+    flagged_hits: int = 0
+    """Requests on flagged patterns since ``flagged_since``."""
+    flagged_since: float = 0.0
+    penalty_until: float = 0.0
+    penalty_rule: str = ""
+    penalty_pattern: PatternRef | None = None
+    offences: int = 0
+    """Times the account was caught (throttled or blocked by a pattern rule)."""
+    tainted: bool = False
+    """Whether its catch has already been counted against its network and client."""
+
+
+@dataclass(slots=True)
+class Flag:
+    rule: str
+    until: float
+
+
+@dataclass(slots=True)
+class Taint:
+    caught: int
+    until: float
+
+
+class Memory:
+    """Account records (least recently used evicted first: bounded memory's price is paid by the accounts quiet
+    longest), flags and taints (oldest insertion first) and first sightings, with the escalation policy that
+    governs them."""
+
+    def __init__(self, *, accounts: int, flags: int, policy: EscalationPolicy) -> None:
+        self.policy = policy
+        self.accounts: BoundedTable[int, AccountRecord] = BoundedTable(accounts, order="used")
+        self.flags: BoundedTable[int, Flag] = BoundedTable(flags, order="written")
+        self.taints: BoundedTable[int, Taint] = BoundedTable(flags, order="written")
+        self.first_seen: BoundedTable[int, float] = BoundedTable(flags)
+
+    # -- accounts --------------------------------------------------------------------------------------------
+
+    def record(self, account: int) -> AccountRecord:
+        """The account's record, created if needed."""
+        return self.accounts.setdefault(account, AccountRecord)
+
+    def flagged_hit(self, account: int, now: float) -> AccountRecord:
+        """Count one request of ``account`` on a flagged pattern (the persistence count) and return its record."""
+        record = self.record(account)
+        if now - record.flagged_since > self.policy.memory:
+            record.flagged_hits, record.flagged_since = 0, now
+        record.flagged_hits += 1
+        return record
+
+    def caught(
+        self, record: AccountRecord, rule: str, pattern: PatternRef, now: float, network: int, client: int
+    ) -> None:
+        """An account caught by ``rule`` on ``pattern``: its penalty starts, and its first catch taints its network
+        and client (``client`` 0: none)."""
+        record.offences += 1
+        record.penalty_until = max(record.penalty_until, now + self.policy.account_penalty)
+        record.penalty_rule, record.penalty_pattern = rule, pattern
+        if not record.tainted:
+            record.tainted = True
+            if self.policy.network_taint:
+                self.taint(network, now)
+            if self.policy.client_taint and client:
+                self.taint(client, now)
+
+    def blocks(self, record: AccountRecord) -> bool:
+        """Whether the account has been caught often enough to be blocked."""
+        after = self.policy.block_after
+        return bool(after) and record.offences >= after
+
+    # -- patterns --------------------------------------------------------------------------------------------
+
+    def flag(self, key: int, rule: str, now: float) -> None:
+        self.flags.put(key, Flag(rule, now + self.policy.memory))
+
+    def flagged(self, key: int, now: float) -> Flag | None:
+        """``key``'s flag if it has not expired (an expired one is dropped)."""
+        flag = self.flags.get(key)
+        if flag is not None and flag.until <= now:
+            self.flags.pop(key)
+            return None
+        return flag
+
+    def first_sightings(self, keys: Iterable[int], now: float) -> None:
+        """Remember when each of ``keys`` was first seen (for the ``pattern_age`` measure)."""
+        first_seen = self.first_seen
+        for key in keys:
+            if key not in first_seen:
+                first_seen.put(key, now)
+
+    # -- networks and clients --------------------------------------------------------------------------------
+
+    def taint(self, key: int, now: float) -> int:
+        """Count one more caught account on ``key``; returns the count."""
+        current = self.tainted(key, now)
+        self.taints.put(key, Taint(current + 1, now + self.policy.memory))
+        return current + 1
+
+    def tainted(self, key: int, now: float) -> int:
+        """Caught accounts on ``key`` within the memory (0 if none)."""
+        taint = self.taints.get(key)
+        if taint is None:
+            return 0
+        if taint.until <= now:
+            self.taints.pop(key)
+            return 0
+        return taint.caught

@@ -1,0 +1,181 @@
+"""The pattern rules' part of a decision: which keys a rule flags, which flagged key it acts on, and how.
+
+A rule flags every key of its kind that meets it (the rule kernel has set the key's bit; ``pattern_age`` is checked
+here, first sightings being kept outside the sketches), and acts on the first matching key, or else on a key it
+flagged earlier if the request still fits the rule's network bounds (a class's request is not acted on because a
+proxy pool flagged its template hours ago). Acting counts the request towards the account's persistence; once an
+account has ``min_account_hits`` requests on flagged patterns it is caught: penalised, and its network and client
+tainted.
+"""
+
+from __future__ import annotations
+
+import math
+from types import MappingProxyType
+
+from patternlimit._kernels.layout import ACCOUNTS, AGE_CODE, COHORT, CONCENTRATION, COPIES, HITS, NOVEL, REQUEST_CODES
+from patternlimit._kernels.layout import YOUNG as YOUNG_COLUMN
+from patternlimit.engine.facts import FactsBuilder, RequestFacts
+from patternlimit.engine.labels import Labels
+from patternlimit.engine.memory import AccountRecord, Memory
+from patternlimit.engine.reasons import finish, pattern_reason, ratio, watching_reason
+from patternlimit.policy.compile import CompiledPatternRule, CompiledPolicy
+from patternlimit.policy.decision import Action, Decision, PatternRef
+from patternlimit.policy.models import Policy
+from patternlimit.sketches.state import SketchState
+from patternlimit.storage.journal import Journal
+
+
+class PatternRules:
+    """Evaluates the compiled pattern rules on observed requests; see the module docstring."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        compiled: CompiledPolicy,
+        state: SketchState,
+        memory: Memory,
+        labels: Labels,
+        builder: FactsBuilder,
+        journal: Journal | None,
+    ) -> None:
+        self.policy = policy
+        self.state = state
+        self.memory = memory
+        self.labels = labels
+        self.builder = builder
+        self.journal = journal
+        rules = compiled.pattern_rules
+        self._kind_index = {kind: index for index, kind in enumerate(compiled.kinds)}
+        self._aged = [any(condition.code == AGE_CODE for condition in rule.conditions) for rule in rules]
+        self._network_bounds = [
+            tuple(
+                (condition.measure, condition.low, condition.high)
+                for condition in rule.conditions
+                if condition.code in REQUEST_CODES
+            )
+            for rule in rules
+        ]
+
+    def evaluate(
+        self, index: int, rule: CompiledPatternRule, facts: RequestFacts, measures: list[list[float]], matched: int
+    ) -> Decision | None:
+        """Flag every key of the rule's kind that meets it; decide on the first matching (or remembered) one.
+        ``matched`` has bit ``p`` set when key ``p`` meets the rule's conditions (all but ``pattern_age``)."""
+        now, flags, memory = facts.now, self.memory.flags, self.memory
+        chosen: tuple[int, bool] | None = None
+        start, end = facts.spans[self._kind_index[rule.kind]]
+        aged = self._aged[index]
+        for position in range(start, end):
+            key = facts.keys[position]
+            if matched >> position & 1 and (not aged or self._aged_enough(rule, key, now)):
+                if not rule.shadow:
+                    memory.flag(key, rule.name, now)
+                    if self.journal is not None:
+                        self.journal.event("f", key, rule.name, now + self.policy.escalation.memory)
+                if chosen is None or not chosen[1]:
+                    chosen = (position, True)
+            elif chosen is None and key in flags:
+                flag = memory.flagged(key, now)
+                if flag is not None and flag.rule == rule.name and self._fits(index, facts, key, measures[position]):
+                    chosen = (position, False)
+        if chosen is None:
+            return None
+        position, matches = chosen
+        key = facts.keys[position]
+        values = self.measures(key, measures[position], now, facts.network_item)
+        return self._on_flagged(rule, facts, rule.kind, key, values, matches)
+
+    def measures(self, key: int, row: list[float], now: float, network: int) -> dict[str, float]:
+        """The named measures of ``key`` from its output row (estimates the kernel skipped are computed now)."""
+        row = self.state.fill_estimates(key, row, now, network)
+        hits, young = row[HITS], row[YOUNG_COLUMN]
+        accounts = max(row[ACCOUNTS], young)  # young accounts are accounts: keep the two estimates consistent
+        first_seen = self.memory.first_seen.get(key)
+        values = {
+            "hits": hits,
+            "accounts": accounts,
+            "young_accounts": young,
+            "young_share": min(1.0, young / accounts) if accounts > 0 else 0.0,
+            "filler_diversity": ratio(row[NOVEL], hits),
+            "copies": row[COPIES],
+            "pattern_age": now - first_seen if first_seen is not None else math.nan,
+            "network_share": ratio(row[COHORT], young),
+            "network_concentration": row[CONCENTRATION],
+        }
+        # A measure the kernel did not count for this kind (NaN) is left out, not reported as a number.
+        return {name: value for name, value in values.items() if not math.isnan(value)}
+
+    def _fits(self, index: int, facts: RequestFacts, key: int, row: list[float]) -> bool:
+        """Whether the request meets rule ``index``'s ``network_share`` and ``network_concentration`` bounds on
+        ``key`` (true without any): a flagged pattern's request from a NAT cohort (a class, an office) is not acted
+        on, while the same pattern's proxy-pool requests are."""
+        bounds = self._network_bounds[index]
+        if not bounds:
+            return True
+        values = self.measures(key, row, facts.now, facts.network_item)
+        return all(low <= values.get(measure, math.nan) <= high for measure, low, high in bounds)
+
+    def _aged_enough(self, rule: CompiledPatternRule, key: int, now: float) -> bool:
+        """Whether ``key`` meets the rule's ``pattern_age`` conditions (the kernel checked all the others)."""
+        first_seen = self.memory.first_seen.get(key)
+        age = now - (now if first_seen is None else first_seen)
+        return all(
+            condition.low <= age <= condition.high for condition in rule.conditions if condition.code == AGE_CODE
+        )
+
+    def _on_flagged(
+        self,
+        rule: CompiledPatternRule,
+        facts: RequestFacts,
+        kind: str,
+        key: int,
+        values: dict[str, float],
+        matches: bool,
+    ) -> Decision | None:
+        if facts.standing not in rule.standings:
+            return None
+        now, policy = facts.now, self.policy
+        pattern = PatternRef(kind, self.labels.label(facts, kind, key), key)
+        reason = pattern_reason(
+            rule,
+            kind,
+            values,
+            matches,
+            window=policy.window,
+            young_age=policy.context.young_age,
+            memory=policy.escalation.memory,
+        )
+        if rule.action is Action.LOG:
+            # A log rule reports; it neither counts towards persistence nor catches anyone.
+            return Decision(Action.LOG, rule.name, pattern, reason, None, MappingProxyType(values), enforced=False)
+        first = not facts.counted
+        facts.counted = True
+        if first:
+            record = self.memory.flagged_hit(facts.account, now)
+            if self.journal is not None:
+                self.journal.event("h", facts.account, now)
+        else:
+            record = self.memory.record(facts.account)
+        context = {"account_flagged_hits": float(record.flagged_hits)}
+        if facts.age is not None:
+            context["account_age_days"] = facts.age / 86400.0
+        scores = MappingProxyType({**values, **context})
+        if record.flagged_hits < rule.min_account_hits:
+            watching = watching_reason(reason, record.flagged_hits, rule.min_account_hits)
+            return Decision(Action.LOG, rule.name, pattern, watching, None, scores, enforced=False, shadowed=None)
+        action = rule.action
+        if not rule.shadow:
+            if first or not record.penalty_until > now:
+                self._catch(record, facts, rule.name, pattern, now)
+            if self.memory.blocks(record):
+                action = Action.BLOCK
+        retry = rule.retry_after if action is Action.THROTTLE else None
+        return finish(rule.name, action, rule.shadow, pattern, reason, retry, scores)
+
+    def _catch(self, record: AccountRecord, facts: RequestFacts, rule: str, pattern: PatternRef, now: float) -> None:
+        network = facts.network_key
+        client = self.builder.client_key(facts.request.client)
+        self.memory.caught(record, rule, pattern, now, network, client)
+        if self.journal is not None:
+            self.journal.event("c", facts.account, rule, pattern.kind, pattern.label, pattern.key, now, network, client)

@@ -1,0 +1,115 @@
+"""The engine's side of shared state: what :mod:`patternlimit.replication` may do to a limiter, and nothing more.
+
+:class:`SharedState` implements :class:`patternlimit.replication.port.ReplicaPort`: decide a request whose
+observation the replicator already logged, record one, apply another process's records, and write and load a
+snapshot (the sketch arrays, flags, taints and labels) for processes that join later.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from patternlimit.engine.decide import Decider
+from patternlimit.engine.facts import RequestFacts
+from patternlimit.engine.memory import Flag, Taint
+from patternlimit.errors import StorageError
+from patternlimit.policy.decision import Decision, PatternRef
+from patternlimit.storage.journal import Batch
+
+
+class SharedState:
+    """The port a :class:`~patternlimit.replication.Replicator` drives; see the module docstring."""
+
+    def __init__(self, decider: Decider, secret_id: str) -> None:
+        self._decider = decider
+        self._secret_id = secret_id
+
+    @property
+    def lock(self) -> threading.Lock:
+        """The lock every read or write of the state holds."""
+        return self._decider.lock
+
+    def renew_lock(self) -> None:
+        """A fresh lock, in a child process after a fork (the parent's may have been held by another thread)."""
+        self._decider.lock = threading.Lock()
+
+    def decide(self, facts: RequestFacts, journaled: bool = False) -> Decision:
+        return self._decider.decide(facts, journaled)
+
+    def record(self, facts: RequestFacts) -> None:
+        self._decider.record(facts)
+
+    def apply(self, batch: Batch) -> int:
+        """Apply another process's records (the lock is held); returns how many records were malformed."""
+        decider = self._decider
+        offsets = decider.state.replay(batch.keys, batch.observations)
+        if decider.compiled.needs_age and batch.observations.shape[0]:
+            bounds = offsets.tolist()
+            for index, now in enumerate(batch.observations["now"].tolist()):
+                decider.memory.first_sightings(batch.keys[bounds[index] : bounds[index + 1]].tolist(), now)
+        malformed = 0
+        for event in batch.events:
+            try:
+                self._apply_event(event)
+            except (TypeError, ValueError, IndexError, KeyError):
+                malformed += 1
+        return malformed
+
+    def _apply_event(self, event: list[Any]) -> None:
+        memory = self._decider.memory
+        kind = event[0]
+        if kind == "f":
+            _, key, rule, until = event
+            flag = memory.flags.get(int(key))
+            if flag is None or flag.until < until:
+                memory.flags.put(int(key), Flag(str(rule), float(until)))
+        elif kind == "h":
+            _, account, now = event
+            memory.flagged_hit(int(account), float(now))
+        elif kind == "l":
+            _, key, pattern_kind, label = event
+            self._decider.labels.put(int(key), str(pattern_kind), str(label))
+        elif kind == "c":
+            _, account, rule, pattern_kind, label, key, now, network, client = event
+            pattern = PatternRef(str(pattern_kind), str(label), int(key))
+            memory.caught(memory.record(int(account)), str(rule), pattern, float(now), int(network), int(client))
+        else:
+            self._decider.limits_storage.replay(event)
+
+    def snapshot(self) -> bytes:
+        """The sketch state, the flags, taints and labels (the lock is held)."""
+        decider = self._decider
+        memory = decider.memory
+        header = json.dumps(
+            {
+                "secret": self._secret_id,
+                "arrays": decider.state.arrays_header(),
+                "flags": [[key, flag.rule, flag.until] for key, flag in memory.flags.items()],
+                "taints": [[key, taint.caught, taint.until] for key, taint in memory.taints.items()],
+                "labels": [[key, kind, label] for key, (kind, label) in decider.labels.labels.items()],
+            }
+        ).encode()
+        return len(header).to_bytes(4, "little") + header + decider.state.to_bytes()
+
+    def restore(self, blob: bytes) -> None:
+        """Load a :meth:`snapshot` (the lock is held); raises :class:`StorageError` if it does not fit."""
+        decider = self._decider
+        state, memory = decider.state, decider.memory
+        try:
+            size = int.from_bytes(blob[:4], "little")
+            header = json.loads(blob[4 : 4 + size])
+            if header["secret"] != self._secret_id or header["arrays"] != state.arrays_header():
+                raise ValueError("the snapshot was written by a limiter with another secret or capacity")
+            if 4 + size + state.arrays_nbytes != len(blob):
+                raise ValueError("the snapshot's length does not match its header")
+            state.load(blob, 4 + size)
+            for key, rule, until in header["flags"]:
+                memory.flags.put(int(key), Flag(str(rule), float(until)))
+            for key, caught, until in header["taints"]:
+                memory.taints.put(int(key), Taint(int(caught), float(until)))
+            for key, kind, label in header["labels"]:
+                decider.labels.put(int(key), str(kind), str(label))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StorageError(f"the shared snapshot cannot be loaded: {exc}") from exc
