@@ -43,6 +43,7 @@ from operator import attrgetter
 from patternlimit.errors import ConfigurationError
 from patternlimit.fingerprint.client import client_fingerprint
 from patternlimit.request import Request
+from patternlimit.sim.grammar import pick
 from patternlimit.sim.text import (
     CAMPAIGN_TEMPLATE_COUNT,
     HOMEWORK_FRAMES,
@@ -54,7 +55,6 @@ from patternlimit.sim.text import (
     homework_prompt,
     organic_prompt,
     paraphrase,
-    pick,
     tool_prompt,
 )
 
