@@ -18,7 +18,7 @@ from patternlimit.engine import Limiter
 from patternlimit.policy.decision import Action
 from patternlimit.policy.loading import PolicySource, load_policy
 from patternlimit.policy.models import LimitRule
-from patternlimit.sim.scenarios import Labelled
+from patternlimit.sim.labels import Labelled
 from patternlimit.storage.clocked import ClockedMemoryStorage
 
 SIMULATION_SECRET = b"patternlimit simulation secret (not for production)"

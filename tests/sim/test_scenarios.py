@@ -16,6 +16,8 @@ import pytest
 from patternlimit import ConfigurationError, Request
 from patternlimit.fingerprint import network_prefix
 from patternlimit.sim import SCENARIOS, START, CampaignShape, Labelled, generate, paraphrase
+from patternlimit.sim import campaign as campaign_module
+from patternlimit.sim import legitimate as legitimate_module
 from patternlimit.sim import scenarios as scenarios_module
 from patternlimit.sim import text as text_module
 
@@ -112,7 +114,7 @@ def test_the_default_run_has_at_least_300_000_requests_and_is_quick(full):
     assert len(stream) >= 300_000, counts
     assert counts["organic"] > len(stream) / 2
     assert counts["campaign"] > 30_000
-    assert seconds < 30  # about 5 s on the 2-core development machine; the bound allows a busy CI runner
+    assert seconds < 30  # a few seconds on two cores; the bound leaves room for a busy CI runner
 
 
 def test_arguments_out_of_range_name_what_is_wrong():
@@ -332,7 +334,7 @@ def classroom() -> list[Labelled]:
 
 def test_the_classroom_is_a_class_of_new_accounts_in_one_lab_session(classroom):
     accounts = by_account(classroom)
-    assert len(accounts) == scenarios_module.CLASSROOM_ACCOUNTS == 150
+    assert len(accounts) == legitimate_module.CLASSROOM_ACCOUNTS == 150
     # young at every request (the default preset's young is under 7 days), created in the two days before the lab
     assert min(age(item) for item in classroom) > 0 and max(age(item) for item in classroom) < YOUNG
     begin, finish = classroom[0].time, classroom[-1].time
@@ -345,7 +347,7 @@ def test_the_classroom_is_a_class_of_new_accounts_in_one_lab_session(classroom):
     assert min(counts) == 4 and max(counts) == 15
     gaps = [later.time - earlier.time for items in accounts.values() for earlier, later in itertools.pairwise(items)]
     assert 2 * 60 < statistics.median(gaps) < 10 * 60 and min(gaps) > 1 and max(gaps) < 2 * HOUR
-    assert {item.request.client for item in classroom} <= {client for client, _ in scenarios_module._NEW_USER_CLIENTS}
+    assert {item.request.client for item in classroom} <= {client for client, _ in legitimate_module._NEW_USER_CLIENTS}
     assert len({item.request.client for item in classroom}) >= 3
 
 
@@ -463,6 +465,6 @@ def test_paraphrase_at_rate_zero_is_the_identity_and_a_bad_rate_is_refused():
 
 def test_scenario_generators_take_the_documented_arguments():
     rng = scenarios_module.scenario_rng(1, "organic")
-    stream = scenarios_module.organic_traffic(rng, START, 2 * HOUR, 0.01)
+    stream = legitimate_module.organic_traffic(rng, START, 2 * HOUR, 0.01)
     assert stream and all(START <= item.time < START + 2 * HOUR for item in stream)
-    assert scenarios_module.campaign_traffic(random.Random(1), START, HOUR, 1.0, CampaignShape()) == []
+    assert campaign_module.campaign_traffic(random.Random(1), START, HOUR, 1.0, CampaignShape()) == []
