@@ -166,11 +166,6 @@ class Guard:
 
     # -- async (ASGI) ------------------------------------------------------------------------------------------
 
-    async def acheck(self, info: RequestInfo, body: bytes, complete: bool) -> Rejection | None:
-        """:meth:`check` with ``await limiter.acheck`` and :meth:`afetch_account_facts` on a cache miss."""
-        decided = await self.adecide(info, body, complete)
-        return None if decided is None else self.outcome(decided[0], info, decided[1])
-
     async def adecide(self, info: RequestInfo, body: bytes, complete: bool) -> tuple[Decision, Request] | None:
         account = account_of(info, self.config)
         facts = NO_ACCOUNT_FACTS
