@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from patternlimit.errors import ConfigurationError, PatternLimitError, RateLimitExceeded
 from patternlimit.integrations.config import WebConfig
-from patternlimit.integrations.facts import RequestInfo, headers_from_asgi
 from patternlimit.integrations.guard import Guard, describe, logger, make_config
+from patternlimit.integrations.http import RequestInfo, headers_from_asgi
 from patternlimit.integrations.responses import rejection
 from patternlimit.policy.decision import Action, Decision
 from patternlimit.request import Request
