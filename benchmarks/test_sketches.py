@@ -6,7 +6,6 @@ Per-call figures include the Python wrapper's argument checks: they are what an 
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,7 @@ from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from patternlimit._kernels.reference import countmin as countmin_reference
 from patternlimit._kernels.reference import spread as spread_reference
 from patternlimit._kernels.reference import topk as topk_reference
-from patternlimit.sketches import CountMinSketch, HeavyHitters, PatternCounter, SpreadSketch
+from patternlimit.sketches import CountMinSketch, HeavyHitters, SpreadSketch
 
 from .conftest import BATCH
 
@@ -31,7 +30,6 @@ def sketches() -> dict[str, Any]:
         "countmin": CountMinSketch(seed=1),
         "spread": SpreadSketch(seed=2),
         "heavy_hitters": HeavyHitters(seed=3),
-        "pattern_counter": PatternCounter.create(seed=4),
     }
 
 
@@ -58,37 +56,6 @@ def test_single_heavy_hitters_add(benchmark):
     sketch = HeavyHitters(seed=3)
     record_memory(benchmark, sketch)
     benchmark(sketch.add, HOT_KEY, NOW)
-
-
-def test_single_all_three_hot_key(benchmark):
-    """The target: one key's update and estimates in all three sketches, from Python, in under 2 us."""
-    counter = PatternCounter.create(seed=4)
-    record_memory(benchmark, counter)
-    benchmark(counter.observe, HOT_KEY, 42, NOW)
-
-
-def test_single_all_three_zipf_keys(benchmark, zipf_keys, items):
-    """Keys from a Zipf(1.2) stream over a million keys (includes ~40 ns of iterator overhead per call)."""
-    counter = PatternCounter.create(seed=4)
-    pairs = itertools.cycle(zip(zipf_keys[:200_000].tolist(), items[:200_000].tolist(), strict=True))
-    record_memory(benchmark, counter)
-
-    def observe_next() -> None:
-        key, item = next(pairs)
-        counter.observe(key, item, NOW)
-
-    benchmark(observe_next)
-
-
-def test_single_all_three_new_keys(benchmark):
-    """Every call a key never seen before: all cells cold, every spread estimate computed afresh."""
-    counter = PatternCounter.create(seed=4)
-    keys = itertools.count(1)
-
-    def observe_new() -> None:
-        counter.observe(next(keys) * 0x9E3779B1, 42, NOW)
-
-    benchmark(observe_new)
 
 
 @pytest.mark.parametrize("name", ["countmin", "spread", "heavy_hitters"])
@@ -151,12 +118,6 @@ def test_batch_heavy_hitters_update(benchmark, zipf_keys, times):
     sketch = HeavyHitters(seed=3)
     record_memory(benchmark, sketch)
     _batched(benchmark, lambda: sketch.add_many(zipf_keys, times))
-
-
-def test_batch_all_three(benchmark, zipf_keys, items, times):
-    counter = PatternCounter.create(seed=4)
-    record_memory(benchmark, counter)
-    _batched(benchmark, lambda: counter.observe_many(zipf_keys, items, times))
 
 
 def test_batch_reference_countmin(benchmark, zipf_keys, times):

@@ -39,7 +39,7 @@ class SketchMismatchError(PatternLimitError, ValueError):
 
 
 class RateLimitExceeded(PatternLimitError):  # noqa: N818 - the name the design card and peers use
-    """A handler wrapped by ``limiter.limit(...)`` was throttled or blocked; ``decision`` says why.
+    """A handler wrapped by ``limit(limiter, ...)`` was throttled or blocked; ``decision`` says why.
 
     Raised only by the decorator (the middlewares answer 429/403 themselves). Map it to a response with
     :func:`patternlimit.integrations.responses.rejection`, or let the ASGI/WSGI middleware do it.

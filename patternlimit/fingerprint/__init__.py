@@ -1,7 +1,8 @@
 """Request facts -> pattern keys: prompt text, network prefix, client program.
 
 * :class:`TextFingerprinter` turns a prompt into a template key, near-duplicate band keys and a content key
-  (:mod:`patternlimit.fingerprint.text`, one numba pass over the bytes);
+  (:mod:`patternlimit.fingerprint.text`, one numba pass over the bytes; :mod:`patternlimit.fingerprint.tokens`
+  gives the same tokens in plain Python, for labels);
 * :func:`network_prefix` turns an IP address into its ``/24`` or ``/48`` network;
 * :func:`client_fingerprint` turns the TLS fingerprint, or the header names and User-Agent, into a client string.
 

@@ -11,8 +11,9 @@ prompt into keys that stay equal across the fillers:
 * ``content``: a keyed hash of the exact (sampled) bytes, for counting distinct fillers per template.
 
 The whole computation is one numba pass over the bytes (:mod:`patternlimit._kernels.text`, which states every
-masking rule); inputs longer than ``max_bytes`` are sampled to their first and last ``max_bytes / 2`` bytes, so the
-cost is capped. See ``docs/fingerprints.md`` for the thresholds and the measured collision rates.
+masking rule; :mod:`patternlimit.fingerprint.tokens` states them in plain Python for labels); inputs longer than
+``max_bytes`` are sampled to their first and last ``max_bytes / 2`` bytes, so the cost is capped. See
+``docs/fingerprints.md`` for the thresholds and the measured collision rates.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ import xxhash
 
 from patternlimit._kernels import text as kernels
 from patternlimit._kernels.entry import direct
-from patternlimit._kernels.reference.text import tokenize
+from patternlimit._kernels.simhash import PLANES, simhash_band_keys
 from patternlimit.errors import ConfigurationError
+from patternlimit.fingerprint.tokens import tokenize
 from patternlimit.keying import Keyring
 
 TextInput = str | bytes | bytearray | memoryview
@@ -89,7 +91,7 @@ class _Buffers(threading.local):
 
     def __init__(self, bands: int, edge_tokens: int) -> None:
         self.out = np.zeros(kernels.OUT_BANDS + bands, dtype=np.uint64)
-        self.scratch = np.zeros(kernels.PLANES + edge_tokens, dtype=np.uint64)
+        self.scratch = np.zeros(PLANES + edge_tokens, dtype=np.uint64)
 
 
 def _check_int(name: str, value: object, low: int, high: int) -> int:
@@ -105,9 +107,9 @@ class TextFingerprinter:
     last ``max_bytes // 2`` bytes. ``edge_tokens`` (1 to 64, default 8) is how many frame tokens at each end make
     the template. ``bands`` (1, 2, 4 or 8, default 4) is how many band keys the 64-bit SimHash is cut into.
 
-    Thread-safe: each thread gets its own kernel buffers. Cost on this project's 2-core machine, wrapper included:
-    about 5 us for 2 KB of prose, 2.1 us for a 2 KB coding prompt, 110 us at the 64 KiB cap and no more beyond it;
-    :meth:`fingerprint_many` saves about 0.5 us a text (``benchmarks/test_fingerprint.py``).
+    Thread-safe: each thread gets its own kernel buffers. The cost, wrapper included, is linear in the sampled bytes
+    and stops growing at ``max_bytes``; :meth:`fingerprint_many` saves numba's dispatch per text.
+    ``pytest benchmarks/test_fingerprint.py`` measures both (docs/fingerprints.md has a run's figures).
     """
 
     __slots__ = (
@@ -270,7 +272,7 @@ class TextFingerprinter:
         if not isinstance(simhash, int) or isinstance(simhash, bool) or not 0 <= simhash < 1 << 64:
             raise ValueError(f"simhash must be an int in [0, 2**64), got {simhash!r}")
         out = np.zeros(self.bands, dtype=np.uint64)
-        kernels.simhash_band_keys(np.uint64(simhash), self._seeds[kernels.SEED_BAND], out)
+        simhash_band_keys(np.uint64(simhash), self._seeds[kernels.SEED_BAND], out)
         return tuple(out.tolist())
 
     def label(self, text: TextInput, *, words: int = 12) -> str:
@@ -278,8 +280,9 @@ class TextFingerprinter:
 
         The first ``words`` frame tokens, `` ... ``, and the last ``min(words, edge_tokens)``, with the same masking
         as the key (``{n}``, ``{id}``, ``{str}``, ``{url}``, and ``{code}`` where payload sits), lower-cased;
-        non-ASCII is shown as ``\\x..``/``\\u....`` escapes. Uses the plain-Python tokenizer that the kernel is
-        tested against, so the label shows exactly the tokens the key was made from. Texts longer than
+        non-ASCII is shown as ``\\x..``/``\\u....`` escapes. Uses the plain-Python tokenizer
+        (:mod:`patternlimit.fingerprint.tokens`) that the kernel is tested against, so the label shows exactly the
+        tokens the key was made from. Texts longer than
         ``2 * LABEL_BYTES`` are read only at their first and last ``LABEL_BYTES`` (the tokenizer is plain Python:
         about 1 ms per KiB), so a label costs at most a couple of milliseconds; the engine labels a pattern once.
         Never raises on any content.

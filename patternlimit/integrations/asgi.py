@@ -11,8 +11,8 @@ already read and then continues with the original ``receive``: the app sees ever
 middleware never holds more than the cap and one chunk. Other scopes (``lifespan``, ``websocket``) pass through.
 
 A throttle answers 429, a block 403 (see :mod:`patternlimit.integrations.responses`); a
-:class:`~patternlimit.errors.RateLimitExceeded` raised by the app (from ``@limiter.limit``) before it started its
-response is answered the same way.
+:class:`~patternlimit.errors.RateLimitExceeded` raised by the app (from
+:func:`patternlimit.integrations.decorators.limit`) before it started its response is answered the same way.
 """
 
 from __future__ import annotations
@@ -21,19 +21,10 @@ from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from patternlimit.errors import PatternLimitError, RateLimitExceeded
-from patternlimit.fingerprint.client import client_fingerprint
+from patternlimit.integrations.accounts import MISSING, NO_ACCOUNT_FIELDS, AccountFields, account_from
 from patternlimit.integrations.config import WebConfig
-from patternlimit.integrations.facts import (
-    MISSING,
-    NO_ACCOUNT_FACTS,
-    AccountFacts,
-    RequestInfo,
-    account_from,
-    headers_fingerprint,
-    headers_from_asgi,
-    ip_resolver,
-)
 from patternlimit.integrations.guard import Guard, describe, log_failure, logger, make_config
+from patternlimit.integrations.http import RequestInfo, client_of, headers_fingerprint, headers_from_asgi, ip_resolver
 from patternlimit.integrations.responses import Rejection, oversized, rejection
 from patternlimit.policy.decision import Action
 from patternlimit.request import Request
@@ -58,6 +49,8 @@ class PatternLimitMiddleware:
         self.app = app
         self.config = make_config(config, options)
         self.guard = Guard(limiter, self.config)
+        self._contexts = self.guard.contexts
+        self._context_cache = self.guard.contexts.cache
         self._forwarded = self.config.forwarded_header.encode("latin-1")
         header = self.config.client_header
         self._client_header = header.encode("latin-1") if header else None
@@ -113,14 +106,14 @@ class PatternLimitMiddleware:
             account = config.account(info)
         else:
             account = account_from(first.get(b"authorization"), first.get(b"x-api-key"), config.digest_key)
-        facts: AccountFacts = NO_ACCOUNT_FACTS
+        fields: AccountFields = NO_ACCOUNT_FIELDS
         if config.account_context is not None and account is not None:
-            cached = guard.contexts.get(account)
+            cached = self._context_cache.get(account)
             if cached is MISSING:
                 info = info or _info(scope, headers, method, path)
-                facts = await guard.afetch_account_facts(account, info)
+                fields = await self._contexts.aload(account, info)
             else:
-                facts = cached  # type: ignore[assignment]
+                fields = cached  # type: ignore[assignment]
         client = scope.get("client")
         peer = client[0] if client else ""
         ip = self._client_ip(peer, forwarded) if config.networks else peer
@@ -138,10 +131,15 @@ class PatternLimitMiddleware:
             client=(
                 headers_fingerprint(headers, names, len(headers), first.get(b"user-agent"))
                 if self._client_header is None
-                else self._client(headers, first, names, peer)
+                else client_of(
+                    headers,
+                    names,
+                    first.get(b"user-agent"),
+                    first.get(self._client_header) if config.networks and config.trusted(peer) else None,
+                )
             ),
-            account_created_at=facts.created_at,
-            attributes=facts.attributes,
+            account_created_at=fields.created_at,
+            attributes=fields.attributes,
         )
         try:
             decision = await guard.limiter.acheck(request)
@@ -177,15 +175,6 @@ class PatternLimitMiddleware:
                 raise
             logger.warning("patternlimit: %s", describe(exc.decision, info or _info(scope, headers, method, path)))
             await _respond(send, rejection(exc.decision, config, guard.windows))
-
-    def _client(self, headers: Headers, first: dict[bytes, bytes], names: bytes, peer: str) -> str:
-        """:func:`patternlimit.integrations.facts.client_of` on the raw header list, with a ``client_header``."""
-        if self._client_header is not None and self.config.networks and self.config.trusted(peer):
-            value = first.get(self._client_header)
-            tls = value.decode("latin-1") if value is not None else None
-            if tls is not None and tls.strip():
-                return client_fingerprint(headers, tls=tls)
-        return headers_fingerprint(headers, names, len(headers), first.get(b"user-agent"))
 
 
 def _info(scope: Scope, headers: Headers, method: str, path: str) -> RequestInfo:

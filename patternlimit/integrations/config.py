@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from patternlimit.errors import ConfigurationError
-from patternlimit.integrations.facts import parse_json_path, text_selector, trust_checker
+from patternlimit.integrations.accounts import ContextHook
+from patternlimit.integrations.body import parse_json_path, text_selector
+from patternlimit.integrations.http import Network, RequestInfo, trust_checker
 
-if TYPE_CHECKING:
-    from patternlimit.integrations.facts import AccountContext, RequestInfo
-
-    AccountHook = Callable[[RequestInfo], str | None]
-    ContextResult = AccountContext | None
-    ContextHook = Callable[[str, RequestInfo], ContextResult | Awaitable[ContextResult]]
-    ExemptHook = Callable[[RequestInfo], bool]
-    RouteHook = Callable[[RequestInfo], str]
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+AccountHook = Callable[[RequestInfo], str | None]
+ExemptHook = Callable[[RequestInfo], bool]
+RouteHook = Callable[[RequestInfo], str]
 
 PROBLEM_BASE = "https://patternlimit.dev/problems/"
 """Where the problem ``type`` URIs of the 429/403/413 bodies point (RFC 9457 only needs them to be stable URIs)."""

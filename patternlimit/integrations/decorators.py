@@ -1,11 +1,13 @@
-"""``@limiter.limit(...)`` for sync and async handlers, and a FastAPI dependency.
+"""``@limit(limiter, request=...)`` for sync and async handlers, and a FastAPI dependency.
 
 The decorator does not need the handler to take a ``request`` argument (slowapi's most common complaint): the
 request facts come from a ``request=`` callable that receives the handler's own arguments and returns a
 :class:`patternlimit.Request`::
 
-    @limiter.limit(request=lambda prompt, user: Request(account=user.id, text=prompt,
-                                                        account_created_at=user.created_at))
+    from patternlimit.integrations.decorators import limit
+
+    @limit(limiter, request=lambda prompt, user: Request(account=user.id, text=prompt,
+                                                         account_created_at=user.created_at))
     def complete(prompt: str, user: User) -> str: ...
 
 A sync handler is checked with ``limiter.check``, an async one with ``await limiter.acheck`` (and ``request=`` may
@@ -28,8 +30,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from patternlimit.errors import ConfigurationError, PatternLimitError, RateLimitExceeded
 from patternlimit.integrations.config import WebConfig
-from patternlimit.integrations.facts import RequestInfo, headers_from_asgi
 from patternlimit.integrations.guard import Guard, describe, logger, make_config
+from patternlimit.integrations.http import RequestInfo, headers_from_asgi
 from patternlimit.integrations.responses import rejection
 from patternlimit.policy.decision import Action, Decision
 from patternlimit.request import Request

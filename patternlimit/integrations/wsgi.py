@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from patternlimit.errors import RateLimitExceeded
 from patternlimit.integrations.config import WebConfig
-from patternlimit.integrations.facts import RequestInfo, headers_from_environ
 from patternlimit.integrations.guard import Guard, describe, logger, make_config
+from patternlimit.integrations.http import RequestInfo, headers_from_environ
 from patternlimit.integrations.responses import Rejection, oversized, rejection
 
 if TYPE_CHECKING:

@@ -59,7 +59,7 @@ class HeavyHitters:
 
     @property
     def kernel_args(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, float]:
-        """The state arguments of the composing kernels (``combined``, ``observe``), in their order. The table seed
+        """The state arguments of the composing kernels (``observe``), in their order. The table seed
         is passed as the Python int with the same 64 bits read as signed: numba types it ``int64`` without boxing a
         numpy scalar, and the kernels reinterpret it as ``uint64``."""
         seed = int(self._table_seed)

@@ -377,8 +377,10 @@ _HEADER_LISTS = {
 @pytest.mark.parametrize("peer", [("10.0.0.2", 4000), ("203.0.113.9", 4000), None])
 @pytest.mark.parametrize("name", list(_HEADER_LISTS))
 def test_the_raw_header_path_builds_the_request_the_request_info_path_builds(name, peer, forwarded_header):
-    from patternlimit.integrations.facts import NO_ACCOUNT_FACTS, account_of, build_request, headers_from_asgi
+    from patternlimit.integrations.accounts import NO_ACCOUNT_FIELDS
+    from patternlimit.integrations.extract import account_of, build_request
     from patternlimit.integrations.guard import make_config
+    from patternlimit.integrations.http import headers_from_asgi
 
     headers = list(_HEADER_LISTS[name])
     if forwarded_header == "forwarded":
@@ -409,7 +411,7 @@ def test_the_raw_header_path_builds_the_request_the_request_info_path_builds(nam
     run(go())
     info = RequestInfo("POST", "/v1", headers_from_asgi(headers), peer[0] if peer else "")
     config = make_config(None, options)
-    expected = build_request(info, config, account_of(info, config), NO_ACCOUNT_FACTS, body, True)
+    expected = build_request(info, config, account_of(info, config), NO_ACCOUNT_FIELDS, body, True)
     assert spy.requests == [expected]
 
 

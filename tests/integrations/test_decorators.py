@@ -1,4 +1,4 @@
-"""``@limiter.limit`` on sync and async handlers, and the FastAPI dependency."""
+"""``@limit(limiter, request=...)`` on sync and async handlers, and the FastAPI dependency."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI
 
 from patternlimit import ConfigurationError, Limiter, RateLimitExceeded, Request
 from patternlimit.integrations.asgi import PatternLimitMiddleware
-from patternlimit.integrations.decorators import dependency, starlette_handler
+from patternlimit.integrations.decorators import dependency, limit, starlette_handler
 from patternlimit.policy.models import LimitRule, Policy
 from tests import traffic
 from tests.integrations import support
@@ -33,7 +33,7 @@ def test_a_sync_handler_without_a_request_argument_raises_rate_limit_exceeded_on
     limiter = Limiter(secret=support.SECRET)
     served: list[str] = []
 
-    @limiter.limit(request=young)
+    @limit(limiter, request=young)
     def complete(user: str, prompt: str) -> str:
         served.append(user)
         return "ok"
@@ -64,8 +64,6 @@ def test_an_async_handler_is_checked_with_acheck_and_an_async_request_hook():
     async def facts(user: str, prompt: str) -> Request:
         return young(user, prompt)
 
-    from patternlimit.integrations.decorators import limit
-
     @limit(spy, request=facts, exempt=lambda user, prompt: user == "u0")  # type: ignore[arg-type]
     async def complete(user: str, prompt: str) -> str:
         return prompt[:3]
@@ -87,9 +85,7 @@ def test_an_async_handler_is_checked_with_acheck_and_an_async_request_hook():
 def test_limit_needs_a_request_hook_and_limiter_failures_run_the_handler():
     limiter = Limiter(secret=support.SECRET)
     with pytest.raises(ConfigurationError, match="request="):
-        limiter.limit()
-
-    from patternlimit.integrations.decorators import limit
+        limit(limiter)
 
     @limit(Spy(limiter, fail=True), request=young)  # type: ignore[arg-type]
     def handler(user: str, prompt: str) -> str:
@@ -128,7 +124,7 @@ def test_the_decorator_inside_a_fastapi_app_under_the_middleware_becomes_a_429()
     app.add_middleware(PatternLimitMiddleware, limiter=Limiter(secret=support.SECRET))
 
     @app.get("/v1/items/{item}")
-    @limiter.limit(request=lambda item: Request(account="team-a", text=item))
+    @limit(limiter, request=lambda item: Request(account="team-a", text=item))
     async def read(item: str) -> dict:  # type: ignore[type-arg]
         return {"item": item}
 
