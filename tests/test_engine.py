@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from patternlimit import Action, Limiter, Request
-from patternlimit.policy.standing import standing_of
 from patternlimit.policy.presets import DISTILLATION_DEFENSE
+from patternlimit.policy.standing import standing_of
 from tests import traffic
 
 SECRET = b"test secret for the engine tests"
@@ -227,7 +227,11 @@ def test_every_table_stays_bounded():
         )
         limiter.check(request, traffic.START + index)
     assert len(limiter._decider.memory.accounts) <= 100
-    assert len(limiter._decider.memory.first_seen) <= 100 and len(limiter._decider.labels.labels) <= 100 and len(limiter._decider.labels.samples) <= 4096
+    assert (
+        len(limiter._decider.memory.first_seen) <= 100
+        and len(limiter._decider.labels.labels) <= 100
+        and len(limiter._decider.labels.samples) <= 4096
+    )
     assert len(limiter._decider.memory.flags) <= 100 and len(limiter._decider.memory.taints) <= 100
     assert len(limiter._decider.limits_storage._counters) <= 100
 
@@ -458,7 +462,9 @@ def test_a_request_that_several_rules_flag_counts_once_towards_persistence():
     assert first.action is Action.LOG and first.scores["account_flagged_hits"] == 1.0
     second = limiter.check(Request(account="b", text=text.format(9)), traffic.START + 11)
     assert second.action is Action.THROTTLE and second.scores["account_flagged_hits"] == 2.0
-    assert limiter._decider.memory.record(limiter._facts.facts(Request(account="b"), traffic.START).account).offences == 1
+    assert (
+        limiter._decider.memory.record(limiter._facts.facts(Request(account="b"), traffic.START).account).offences == 1
+    )
 
 
 def test_a_class_with_members_working_from_home_stays_a_cohort_up_to_the_mass_fan_out(limiter):

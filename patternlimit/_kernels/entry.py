@@ -3,9 +3,8 @@
 Calling an ``@njit`` function from Python first computes the numba type of every argument and looks the tuple up
 among the compiled overloads; only then does the compiled wrapper unbox the arguments and run the code. For a hot
 call site whose argument types never change (the limiter's sketch state and its own buffers), that lookup is paid
-for nothing: with the 38 arguments of the engine's observe kernel it was about 0.9 us of 3.4 us per call with every
-line in cache and 1.8 us of 5.6 us after an 8 MiB sweep (a call that observes nothing, median of 3,000; scratch
-measurement on this project's 2-core EPYC).
+for nothing, and it grows with the number of arguments: for the engine's observe kernel (17 arguments, the state
+packed into one table) it is a sizeable share of a call that observes nothing.
 
 :func:`direct` returns the overload's ``entry_point`` (the compiled wrapper itself), or the dispatcher when numba
 does not expose one. The wrapper converts each argument to the type it was compiled for **without checking** that

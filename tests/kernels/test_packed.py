@@ -64,11 +64,11 @@ def test_pack_state_rejects_what_the_kernel_would_misread():
         pack_state(state[:-1])
     wrong_dtype = list(state)
     wrong_dtype[0] = state[0].astype(np.int64)
-    with pytest.raises(TypeError, match="state array hits.counters: expected uint32"):
+    with pytest.raises(TypeError, match=r"state array hits\.counters: expected uint32"):
         pack_state(wrong_dtype)
     wrong_rank = list(state)
     wrong_rank[1] = state[1].reshape(1, -1)
-    with pytest.raises(TypeError, match="state array hits.ring"):
+    with pytest.raises(TypeError, match=r"state array hits\.ring"):
         pack_state(wrong_rank)
     strided = list(state)
     strided[14] = np.zeros((8, 262144), dtype=np.uint64)[::2]  # the seen filter's bits, not contiguous

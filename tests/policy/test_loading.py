@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from patternlimit.policy.standing import Standing
 from patternlimit.errors import ConfigurationError
 from patternlimit.policy.compile import NEVER, compile_policy, quick_key_item
 from patternlimit.policy.loading import load_policy
 from patternlimit.policy.models import LimitRule, PatternRule, Policy
 from patternlimit.policy.presets import DISTILLATION_DEFENSE
+from patternlimit.policy.standing import Standing
 
 EXAMPLE = {
     "name": "example",
