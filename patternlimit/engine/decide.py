@@ -19,7 +19,7 @@ from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from patternlimit._kernels.layout import COLUMNS, MAX_KEYS, NEVER
 from patternlimit.engine.facts import FactsBuilder, RequestFacts
 from patternlimit.engine.memory import AccountRecord, Memory
-from patternlimit.engine.patterns import PatternRules
+from patternlimit.engine.patterns import Outcome, PatternRules
 from patternlimit.engine.reasons import finish, limit_reason, penalty_reason, taint_reason
 from patternlimit.keying import keyed_hash
 from patternlimit.policy.compile import CompiledLimitRule, CompiledPolicy
@@ -36,6 +36,13 @@ _YOUNG, _ESTABLISHED, _TRUSTED = Standing.YOUNG, Standing.ESTABLISHED, Standing.
 _PACK_KEYS = tuple(struct.Struct(f"={count}Q").pack_into for count in range(MAX_KEYS + 1))
 """``_PACK_KEYS[n](buffer, 0, *keys)`` writes ``n`` keys into a ``uint64`` buffer: cheaper than a numpy slice
 assignment from a list."""
+
+
+def _rank(outcome: Decision | Outcome) -> tuple[bool, int]:
+    """Enforced answers first, then the most severe; among equals the first (``max`` keeps it)."""
+    if isinstance(outcome, Outcome):
+        return outcome.enforced, outcome.severity
+    return outcome.enforced, outcome.action.severity
 
 
 class Decider:
@@ -172,7 +179,7 @@ class Decider:
         if record is not None and record.offences and facts.standing is _TRUSTED:
             # Trust needs a clean record: an old account caught on a flagged pattern keeps no extra allowance.
             facts.standing = _ESTABLISHED
-        outcomes: list[Decision] = []
+        outcomes: list[Decision | Outcome] = []
         if record is not None and record.penalty_until > now:
             outcomes.append(self._penalty(record, now))
         for limit_rule in compiled.limit_rules:
@@ -185,18 +192,17 @@ class Decider:
         if rules and (any(matched) or (flags and not flags.isdisjoint(facts.keys))):
             measures = out[start : start + len(facts.keys)].tolist()
             for index, pattern_rule in rules:
-                decision = self.patterns.evaluate(index, pattern_rule, facts, measures, matched[index])
-                if decision is not None:
-                    outcomes.append(decision)
+                outcome = self.patterns.evaluate(index, pattern_rule, facts, measures, matched[index])
+                if outcome is not None:
+                    outcomes.append(outcome)
         if facts.standing is _YOUNG and self.memory.taints and not any(outcome.enforced for outcome in outcomes):
             decision = self._taint(facts)
             if decision is not None:
                 outcomes.append(decision)
         if not outcomes:
             return ALLOW
-        if len(outcomes) == 1:
-            return outcomes[0]
-        return max(outcomes, key=lambda decision: (decision.enforced, decision.action.severity))
+        chosen = outcomes[0] if len(outcomes) == 1 else max(outcomes, key=_rank)
+        return chosen.decision() if isinstance(chosen, Outcome) else chosen
 
     def _penalty(self, record: AccountRecord, now: float) -> Decision:
         action = Action.BLOCK if self.memory.blocks(record) else Action.THROTTLE

@@ -10,8 +10,11 @@ tainted.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from types import MappingProxyType
+from typing import NamedTuple
 
 from patternlimit._kernels.layout import ACCOUNTS, AGE_CODE, COHORT, CONCENTRATION, COPIES, HITS, NOVEL, REQUEST_CODES
 from patternlimit._kernels.layout import YOUNG as YOUNG_COLUMN
@@ -24,6 +27,17 @@ from patternlimit.policy.decision import Action, Decision, PatternRef
 from patternlimit.policy.models import Policy
 from patternlimit.sketches.state import SketchState
 from patternlimit.storage.journal import Journal
+
+_LOG = Action.LOG.severity
+
+
+class Outcome(NamedTuple):
+    """A rule's answer before it is worded: what the choice among a request's answers reads, and how to make the
+    decision (its reason, label and measures) once it is the one reported."""
+
+    enforced: bool
+    severity: int
+    decision: Callable[[], Decision]
 
 
 class PatternRules:
@@ -59,7 +73,7 @@ class PatternRules:
 
     def evaluate(
         self, index: int, rule: CompiledPatternRule, facts: RequestFacts, measures: list[list[float]], matched: int
-    ) -> Decision | None:
+    ) -> Outcome | None:
         """Flag every key of the rule's kind that meets it; decide on the first matching (or remembered) one.
         ``matched`` has bit ``p`` set when key ``p`` meets the rule's conditions (all but ``pattern_age``)."""
         now, flags, memory = facts.now, self.memory.flags, self.memory
@@ -82,9 +96,7 @@ class PatternRules:
         if chosen is None:
             return None
         position, matches = chosen
-        key = facts.keys[position]
-        values = self.measures(key, measures[position], now, facts.network_item)
-        return self._on_flagged(rule, facts, rule.kind, key, values, matches)
+        return self._on_flagged(rule, facts, rule.kind, facts.keys[position], measures[position], matches)
 
     def measures(self, key: int, row: list[float], now: float, network: int) -> dict[str, float]:
         """The named measures of ``key`` from its output row (estimates the kernel skipped are computed now)."""
@@ -130,13 +142,57 @@ class PatternRules:
         facts: RequestFacts,
         kind: str,
         key: int,
-        values: dict[str, float],
+        row: list[float],
         matches: bool,
-    ) -> Decision | None:
+    ) -> Outcome | None:
+        """Count the request on the flagged ``key`` (persistence, catch) now; word the decision only if asked:
+        of the rules that answer a request, one decision is reported."""
         if facts.standing not in rule.standings:
             return None
-        now, policy = facts.now, self.policy
-        pattern = PatternRef(kind, self.labels.label(facts, kind, key), key)
+        now = facts.now
+        if rule.action is Action.LOG:
+            # A log rule reports; it neither counts towards persistence nor catches anyone.
+            return Outcome(False, _LOG, functools.partial(self._word, rule, facts, kind, key, row, matches, Action.LOG))
+        first = not facts.counted
+        facts.counted = True
+        if first:
+            record = self.memory.flagged_hit(facts.account, now)
+            if self.journal is not None:
+                self.journal.event("h", facts.account, now)
+        else:
+            record = self.memory.record(facts.account)
+        flagged_hits = record.flagged_hits
+        if flagged_hits < rule.min_account_hits:
+            word = functools.partial(self._word, rule, facts, kind, key, row, matches, None, flagged_hits)
+            return Outcome(False, _LOG, word)
+        action = rule.action
+        if not rule.shadow:
+            if first or not record.penalty_until > now:
+                self._catch(record, facts, rule.name, self.pattern(facts, kind, key), now)
+            if self.memory.blocks(record):
+                action = Action.BLOCK
+        word = functools.partial(self._word, rule, facts, kind, key, row, matches, action, flagged_hits)
+        return Outcome(not rule.shadow, _LOG if rule.shadow else action.severity, word)
+
+    def pattern(self, facts: RequestFacts, kind: str, key: int) -> PatternRef:
+        return PatternRef(kind, self.labels.label(facts, kind, key), key)
+
+    def _word(
+        self,
+        rule: CompiledPatternRule,
+        facts: RequestFacts,
+        kind: str,
+        key: int,
+        row: list[float],
+        matches: bool,
+        action: Action | None,
+        flagged_hits: int = 0,
+    ) -> Decision:
+        """The decision :meth:`_on_flagged` settled on, with its pattern, measures and reason. ``action`` is
+        ``LOG`` for a log rule, None while the account is watched (under ``min_account_hits``)."""
+        policy = self.policy
+        values = self.measures(key, row, facts.now, facts.network_item)
+        pattern = self.pattern(facts, kind, key)
         reason = pattern_reason(
             rule,
             kind,
@@ -146,30 +202,15 @@ class PatternRules:
             young_age=policy.context.young_age,
             memory=policy.escalation.memory,
         )
-        if rule.action is Action.LOG:
-            # A log rule reports; it neither counts towards persistence nor catches anyone.
+        if action is Action.LOG:
             return Decision(Action.LOG, rule.name, pattern, reason, None, MappingProxyType(values), enforced=False)
-        first = not facts.counted
-        facts.counted = True
-        if first:
-            record = self.memory.flagged_hit(facts.account, now)
-            if self.journal is not None:
-                self.journal.event("h", facts.account, now)
-        else:
-            record = self.memory.record(facts.account)
-        context = {"account_flagged_hits": float(record.flagged_hits)}
+        context = {"account_flagged_hits": float(flagged_hits)}
         if facts.age is not None:
             context["account_age_days"] = facts.age / 86400.0
         scores = MappingProxyType({**values, **context})
-        if record.flagged_hits < rule.min_account_hits:
-            watching = watching_reason(reason, record.flagged_hits, rule.min_account_hits)
+        if action is None:
+            watching = watching_reason(reason, flagged_hits, rule.min_account_hits)
             return Decision(Action.LOG, rule.name, pattern, watching, None, scores, enforced=False, shadowed=None)
-        action = rule.action
-        if not rule.shadow:
-            if first or not record.penalty_until > now:
-                self._catch(record, facts, rule.name, pattern, now)
-            if self.memory.blocks(record):
-                action = Action.BLOCK
         retry = rule.retry_after if action is Action.THROTTLE else None
         return finish(rule.name, action, rule.shadow, pattern, reason, retry, scores)
 
