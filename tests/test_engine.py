@@ -109,6 +109,21 @@ def test_a_young_account_on_a_tainted_network_starts_throttled_but_an_establishe
     assert limiter.check(veteran, later).action is Action.ALLOW
 
 
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.20.30.40", "not an address"])
+def test_catches_behind_an_untrusted_proxy_taint_no_one_else(limiter, address):
+    """Behind a proxy that is not trusted every request seems to come from the proxy's private or loopback address:
+    the campaign is still caught, but that address is no network evidence, so unrelated new accounts pass."""
+    decisions = run(limiter, [(now, replace(request, ip=address)) for now, request in traffic.campaign(prefixes=4)])
+    assert blocked(decisions) > 100  # the campaign is caught (three catches would taint a public prefix)
+    later = traffic.START + 7300
+    newcomers = [
+        Request(account=f"new-{index}", ip=address, text=f"unrelated question {index}", account_created_at=later - 60)
+        for index in range(20)
+    ]
+    outcomes = [limiter.check(request, later + index) for index, request in enumerate(newcomers)]
+    assert [decision.rule for decision in outcomes if not decision.allowed] == []
+
+
 @pytest.mark.parametrize(
     "request_",
     [

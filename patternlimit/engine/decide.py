@@ -255,7 +255,7 @@ class Decider:
     def _taint(self, facts: RequestFacts) -> Decision | None:
         escalation, now = self.policy.escalation, facts.now
         checks = []
-        if escalation.network_taint:
+        if escalation.network_taint and facts.public_network:
             checks.append(("network", facts.network_key, escalation.network_taint, facts.network or "(invalid)"))
         if escalation.client_taint and facts.request.client:
             client_key = keyed_hash(facts.request.client, self.builder.seeds["client"])

@@ -72,6 +72,12 @@ class RequestFacts:
     """Whether this request was already counted on a flagged pattern (and caught, if so) by an earlier rule: a
     request that several rules flag counts once towards persistence, and is caught once."""
 
+    @property
+    def public_network(self) -> bool:
+        """Whether the request came from a public (globally routable) network: only such a network is shared
+        evidence about the accounts behind it."""
+        return self.network_item == self.network_key and self.network is not None
+
 
 class FactsBuilder:
     """Builds :class:`RequestFacts` for one policy and secret, with bounded caches of per-value work."""

@@ -74,13 +74,13 @@ class Memory:
         self, record: AccountRecord, rule: str, pattern: PatternRef, now: float, network: int, client: int
     ) -> None:
         """An account caught by ``rule`` on ``pattern``: its penalty starts, and its first catch taints its network
-        and client (``client`` 0: none)."""
+        and client (0: none, or a network that is not public)."""
         record.offences += 1
         record.penalty_until = max(record.penalty_until, now + self.policy.account_penalty)
         record.penalty_rule, record.penalty_pattern = rule, pattern
         if not record.tainted:
             record.tainted = True
-            if self.policy.network_taint:
+            if self.policy.network_taint and network:
                 self.taint(network, now)
             if self.policy.client_taint and client:
                 self.taint(client, now)

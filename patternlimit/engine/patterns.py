@@ -215,7 +215,9 @@ class PatternRules:
         return finish(rule.name, action, rule.shadow, pattern, reason, retry, scores)
 
     def _catch(self, record: AccountRecord, facts: RequestFacts, rule: str, pattern: PatternRef, now: float) -> None:
-        network = facts.network_key
+        # A private, loopback or unknown address says nothing about who else is behind it (every request of a
+        # deployment whose proxy is not configured as trusted comes from one), so it is never tainted.
+        network = facts.network_key if facts.public_network else 0
         client = self.builder.client_key(facts.request.client)
         self.memory.caught(record, rule, pattern, now, network, client)
         if self.journal is not None:
