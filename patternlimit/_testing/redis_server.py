@@ -1,4 +1,4 @@
-"""Real ``redis-server`` processes for the tests: one server, or a three-master cluster, on free ports.
+"""Real ``redis-server`` processes for the tests and benchmarks: one server, or a three-master cluster, on free ports.
 
 Each server runs in its own temporary directory with persistence off, so a restart starts empty (as a crashed
 cache would) unless the test says otherwise. Every process is stopped in the fixture's finaliser.
@@ -157,7 +157,7 @@ class RedisClusterServers:
             client = redis.Redis(port=node.port, socket_timeout=1.0)
             try:
                 while True:
-                    info = client.execute_command("CLUSTER", "INFO")
+                    info = client.execute_command("CLUSTER", "INFO")  # type: ignore[no-untyped-call]
                     text = info.decode() if isinstance(info, bytes) else str(info)
                     if "cluster_state:ok" in text:
                         break
@@ -170,7 +170,7 @@ class RedisClusterServers:
     def node_for_slot(self, slot: int) -> RedisServer:
         client = redis.Redis(port=self.nodes[0].port, socket_timeout=1.0)
         try:
-            for start, end, master, *_ in client.execute_command("CLUSTER", "SLOTS"):
+            for start, end, master, *_ in client.execute_command("CLUSTER", "SLOTS"):  # type: ignore[no-untyped-call]
                 if start <= slot <= end:
                     port = int(master[1])
                     return next(node for node in self.nodes if node.port == port)
