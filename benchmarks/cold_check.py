@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from patternlimit import Limiter, Request
-from tests import traffic
+from patternlimit._testing import traffic
 
 SWEEP_BYTES = 8 << 20
 

@@ -11,6 +11,7 @@ the blocks and their ratios; the minimum is the steadier figure on a loaded mach
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import statistics
 import subprocess
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 MODES = ("check", "check2k", "many", "many2k")
@@ -82,10 +84,23 @@ def _tree(revision: str, target: Path) -> Path:
     return target
 
 
+def _traffic() -> ModuleType:
+    """This checkout's ``patternlimit/_testing/traffic.py``, loaded by its path: both versions are timed on the same
+    requests, and an older revision's tree may not have the module. Its ``Request`` is the measured version's."""
+    path = ROOT / "patternlimit" / "_testing" / "traffic.py"
+    spec = importlib.util.spec_from_file_location("benchmark_traffic", path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _worker(tree: str, mode: str) -> int:
     sys.path.insert(0, tree)
     from patternlimit import Limiter, Request
-    from tests import traffic
+
+    traffic = _traffic()
 
     limiter = Limiter(secret=b"benchmark secret, not for production")
     rng = random.Random(1)

@@ -22,7 +22,7 @@ from limits.strategies import MovingWindowRateLimiter
 
 from benchmarks.test_redis import NOW, SECRET, build_requests
 from patternlimit import Limiter
-from tests.redis_servers import redis_url
+from patternlimit._testing.redis_server import redis_url
 
 BLOCK = 50
 

@@ -13,7 +13,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from patternlimit import Limiter, Request
-from tests import traffic
+from patternlimit._testing import traffic
 
 NOW = traffic.START + 600.0
 

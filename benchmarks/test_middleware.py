@@ -30,8 +30,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests import traffic
-from tests.integrations.servers import Server, serve
+from patternlimit._testing import traffic
+from patternlimit._testing.web_servers import Server, serve
 
 CONNECTIONS = 8
 WARMUP = 500

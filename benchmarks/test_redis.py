@@ -21,8 +21,8 @@ from limits.strategies import MovingWindowRateLimiter
 
 from benchmarks.test_limiter import prompts, requests_of
 from patternlimit import Limiter, Request
-from tests import traffic
-from tests.redis_servers import redis_url as server_url
+from patternlimit._testing import traffic
+from patternlimit._testing.redis_server import redis_url as server_url
 
 NOW = traffic.START + 600.0
 SECRET = b"benchmark secret, 32 bytes long!"

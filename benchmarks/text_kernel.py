@@ -14,8 +14,8 @@ that load from other processes on a shared machine falls on both alike.
 
 Workloads: 2 KB of the benchmark prose (:func:`benchmarks.test_fingerprint.prose`), a different text each call
 (1,000 texts: what a limiter sees) and one text repeated (the CPU learns its branches); 2 KB prompts built from
-``tests/traffic.py`` as ``benchmarks/test_limiter.py`` builds them (a coding template, then organic prompts), each
-different; the 2 KB coding prompt (a fenced block, repeated); 64 KiB of prose (per byte).
+``patternlimit/_testing/traffic.py`` as ``benchmarks/test_limiter.py`` builds them (a coding template, then organic
+prompts), each different; the 2 KB coding prompt (a fenced block, repeated); 64 KiB of prose (per byte).
 
 The same source can time up to 15% apart between two builds of it (here a copy loaded from numba's cache against
 the same copy compiled afresh, with the same machine code but for its addresses), so judge a small change on more

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from patternlimit import Action, Limiter, Request
+from patternlimit._testing import traffic
 from patternlimit.policy.presets import DISTILLATION_DEFENSE
 from patternlimit.policy.standing import standing_of
-from tests import traffic
 
 SECRET = b"test secret for the engine tests"
 

@@ -8,8 +8,8 @@ import random
 import time
 from collections.abc import Iterator
 
+from patternlimit._testing import traffic
 from patternlimit.integrations import AccountContext, RequestInfo
-from tests import traffic
 
 SECRET = b"test secret for the web integration tests"
 DAY = 86400.0

@@ -10,10 +10,10 @@ import pytest
 from fastapi import Depends, FastAPI
 
 from patternlimit import ConfigurationError, Limiter, RateLimitExceeded, Request
+from patternlimit._testing import traffic
 from patternlimit.integrations.asgi import PatternLimitMiddleware
 from patternlimit.integrations.decorators import dependency, limit, starlette_handler
 from patternlimit.policy.models import LimitRule, Policy
-from tests import traffic
 from tests.integrations import support
 from tests.integrations.test_asgi import PROBLEM, Spy
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from tests.redis_servers import RedisClusterServers, RedisServer, redis_url
+from patternlimit._testing.redis_server import RedisClusterServers, RedisServer, redis_url
 
 
 @pytest.fixture(scope="session")

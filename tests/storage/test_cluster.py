@@ -9,8 +9,8 @@ import pytest
 from redis.crc import key_slot
 
 from patternlimit import Limiter
-from tests import traffic
-from tests.redis_servers import RedisClusterServers
+from patternlimit._testing import traffic
+from patternlimit._testing.redis_server import RedisClusterServers
 
 SECRET = b"test secret for the cluster test!"
 

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from patternlimit import Action, Limiter, Request, StorageError
-from tests import traffic
-from tests.redis_servers import RedisServer
+from patternlimit._testing import traffic
+from patternlimit._testing.redis_server import RedisServer
 
 SECRET = b"test secret for the fault tests!"
 TIMEOUT = 0.05

@@ -7,7 +7,7 @@ import multiprocessing
 import time
 
 from patternlimit import Limiter, Request
-from tests import traffic
+from patternlimit._testing import traffic
 
 SECRET = b"test secret for the fork test!!!!"
 TEXT = "Translate the following paragraph into formal {language} and list every idiom you changed: {n}"

@@ -66,9 +66,9 @@ def test_replaying_a_journal_rebuilds_the_sketch_state_bit_for_bit():
     """What a shared limiter records, applied by another process in one batch kernel call, gives that process
     exactly the sketch state of the limiter that counted (the spread memos are the kernels' private caches)."""
     from patternlimit import Limiter
+    from patternlimit._testing import traffic
     from patternlimit.engine.shared import SharedState
     from patternlimit.storage.journal import Journal, decode
-    from tests import traffic
 
     secret = b"journal replay test secret, 32 B"
     counting, replaying = Limiter(secret=secret), Limiter(secret=secret)

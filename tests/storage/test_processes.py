@@ -9,7 +9,7 @@ import queue
 import pytest
 
 from patternlimit import Action, Limiter
-from tests import traffic
+from patternlimit._testing import traffic
 
 SECRET = b"test secret for the process test!"
 WORKERS = 4

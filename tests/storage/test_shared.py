@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from patternlimit import Action, Decision, Limiter, Request, StorageStatus
+from patternlimit._testing import traffic
 from patternlimit.storage.redis_log import READ_LIMIT, AsyncRedisLog, RedisLog
-from tests import traffic
 
 SECRET = b"test secret for the shared state!"
 

@@ -1,4 +1,4 @@
-"""Hand-built traffic for the limiter tests: small, explicit, one shape per legitimate look-alike."""
+"""Hand-built traffic for the tests and benchmarks: small, explicit, one shape per legitimate look-alike."""
 
 from __future__ import annotations
 

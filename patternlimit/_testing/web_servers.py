@@ -1,4 +1,8 @@
-"""Start an example app under a real server (uvicorn, gunicorn) in a subprocess on a free port, and stop it."""
+"""Start an app of the checkout under a real server (uvicorn, gunicorn) in a subprocess on a free port, and stop it.
+
+The apps are the checkout's (``examples/``, ``benchmarks/web_apps.py``): this works from a source checkout, with the
+``test`` extra installed (httpx, uvicorn, gunicorn; imported here only when a server is started).
+"""
 
 from __future__ import annotations
 
@@ -12,18 +16,17 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import httpx
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-"""The worktree root: servers import patternlimit and examples from here, as the tests do."""
+"""The checkout's root: servers import patternlimit and the apps from here, as the tests do."""
 
 
 @dataclass(frozen=True)
 class Server:
     name: str
     url: str
-    process: subprocess.Popen  # type: ignore[type-arg]
+    process: subprocess.Popen[bytes]
 
     @property
     def worker_pid(self) -> int:
@@ -62,7 +65,7 @@ def serve(name: str, kind: str, target: str, timeout: float = 40.0) -> Iterator[
         )
         try:
             url = f"http://127.0.0.1:{port}"
-            _wait_ready(process, url, timeout, log)
+            _wait_ready(process, url, timeout, log, workers=kind != "uvicorn")
             yield Server(name, url, process)
         finally:
             process.terminate()
@@ -73,7 +76,10 @@ def serve(name: str, kind: str, target: str, timeout: float = 40.0) -> Iterator[
                 process.wait()
 
 
-def _wait_ready(process: subprocess.Popen, url: str, timeout: float, log) -> None:  # type: ignore[no-untyped-def,type-arg]
+def _wait_ready(process: subprocess.Popen[bytes], url: str, timeout: float, log: IO[bytes], *, workers: bool) -> None:
+    """Until the server answers HTTP and, for a server with ``workers`` (gunicorn), has forked one."""
+    import httpx
+
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=2.0) as client:
         while time.monotonic() < deadline:
@@ -81,13 +87,13 @@ def _wait_ready(process: subprocess.Popen, url: str, timeout: float, log) -> Non
                 break
             try:
                 client.get(url + "/ready")  # any HTTP answer (404 included) means it serves
-                if _children(process.pid) or "uvicorn" in process.args:  # type: ignore[operator]
+                if not workers or _children(process.pid):
                     return
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
     log.seek(0)
-    raise RuntimeError(f"{process.args} did not start within {timeout} s:\n{log.read().decode()[-3000:]}")
+    raise RuntimeError(f"{process.args!r} did not start within {timeout} s:\n{log.read().decode()[-3000:]}")
 
 
 def _children(pid: int) -> list[int]:
