@@ -89,6 +89,10 @@ class BoundedTable(Generic[Key, Value]):
         """Whether none of ``keys`` is in the table."""
         return self._entries.keys().isdisjoint(keys)
 
+    def items_values(self) -> list[Value]:
+        """A copy of the values, oldest first."""
+        return list(self._entries.values())
+
     def items(self) -> list[tuple[Key, Value]]:
         """A copy of the entries, oldest first."""
         return list(self._entries.items())

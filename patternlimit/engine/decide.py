@@ -19,6 +19,7 @@ from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from patternlimit._kernels.layout import COLUMNS, MAX_KEYS, NEVER
 from patternlimit.engine.facts import FactsBuilder, RequestFacts
 from patternlimit.engine.memory import AccountRecord, Memory
+from patternlimit.engine.overrides import Override, Overrides
 from patternlimit.engine.patterns import Outcome, PatternRules
 from patternlimit.engine.reasons import finish, limit_reason, penalty_reason, taint_reason
 from patternlimit.keying import keyed_hash
@@ -69,6 +70,7 @@ class Decider:
         self.builder = builder
         self.journal = journal
         self.lock = threading.Lock()
+        self.overrides = Overrides()
         self.limits_storage = limits_storage
         self._strategies = {
             "moving-window": MovingWindowRateLimiter(limits_storage),
@@ -175,6 +177,13 @@ class Decider:
             self.memory.first_sightings(facts.keys, now)
         self.labels.observe(facts, out, start)
 
+        allowed: frozenset[int] = frozenset()
+        if self.overrides:
+            override, allowed = self.overrides.match(
+                now, facts.account, facts.network_key, self.builder.client_key(facts.request.client), facts.keys
+            )
+            if override is not None:
+                return self._overridden(override, facts)
         record = self.memory.accounts.get(facts.account)
         if record is not None and record.offences and facts.standing is _TRUSTED:
             # Trust needs a clean record: an old account caught on a flagged pattern keeps no extra allowance.
@@ -192,7 +201,7 @@ class Decider:
         if rules and (any(matched) or (flags and not flags.isdisjoint(facts.keys))):
             measures = out[start : start + len(facts.keys)].tolist()
             for index, pattern_rule in rules:
-                outcome = self.patterns.evaluate(index, pattern_rule, facts, measures, matched[index])
+                outcome = self.patterns.evaluate(index, pattern_rule, facts, measures, matched[index], allowed)
                 if outcome is not None:
                     outcomes.append(outcome)
         if facts.standing is _YOUNG and self.memory.taints and not any(outcome.enforced for outcome in outcomes):
@@ -203,6 +212,32 @@ class Decider:
             return ALLOW
         chosen = outcomes[0] if len(outcomes) == 1 else max(outcomes, key=_rank)
         return chosen.decision() if isinstance(chosen, Outcome) else chosen
+
+    def clear(self, scope: str, key: int) -> bool:
+        """Forget what the limiter holds against ``key`` of ``scope`` (an account's penalty and persistence, a
+        pattern's flag, a network's or client's taint) and any override of it; whether anything was held."""
+        memory = self.memory
+        held = self.overrides.remove(scope, key)
+        if scope == "account":
+            held = memory.accounts.pop(key) is not None or held
+        elif scope == "pattern":
+            held = memory.flags.pop(key) is not None or held
+        else:
+            held = memory.taints.pop(key) is not None or held
+        return held
+
+    def _overridden(self, override: Override, facts: RequestFacts) -> Decision:
+        """The decision under an operator's override of the account, network or client: a deny blocks; an allow
+        leaves only the exact limits to answer."""
+        pattern = PatternRef(override.scope, override.label, override.key)
+        reason = f"operator override: {override.describe()} for {override.until - facts.now:.0f} s more"
+        if override.action == "deny":
+            return Decision(Action.BLOCK, "override:deny", pattern, reason, None, MappingProxyType({}))
+        for limit_rule in self.compiled.limit_rules:
+            decision = self._limit(limit_rule, facts)
+            if decision is not None:
+                return decision
+        return Decision(Action.ALLOW, "override:allow", pattern, f"{reason}; pattern rules not applied")
 
     def _penalty(self, record: AccountRecord, now: float) -> Decision:
         action = Action.BLOCK if self.memory.blocks(record) else Action.THROTTLE

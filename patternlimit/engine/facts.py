@@ -99,6 +99,24 @@ class FactsBuilder:
         self._plan = tuple((_PLAN_CODES.get(kind, _OTHER), kind) for kind in compiled.kinds)
         self._preset_plan = self._plan == _PRESET_PLAN and self._copy_kinds == 2
 
+    def account_key(self, account: str) -> int:
+        """The keyed hash of an account name, as the requests of that account carry it."""
+        return keyed_hash(account, self.seeds["account"])
+
+    def network_key(self, address_or_prefix: str) -> int:
+        """The keyed hash of the network of an address, or of a prefix given as ``"203.0.113.0/24"``."""
+        settings = self.policy.fingerprint
+        network = network_prefix(
+            address_or_prefix.split("/")[0], ipv4_prefix=settings.ipv4_prefix, ipv6_prefix=settings.ipv6_prefix
+        )
+        if network is None:
+            raise ValueError(f"network must be an IP address or prefix, got {address_or_prefix!r}")
+        return keyed_hash(network, self.seeds["network"])
+
+    def template_key(self, text: str | bytes) -> int:
+        """The whole-frame template key of a sample text (0 when it has no template: too short or empty)."""
+        return self.text.fingerprint(text).template
+
     def client_key(self, client: str) -> int:
         """The keyed hash of a client fingerprint (0 for none)."""
         return keyed_hash(client, self.seeds["client"]) if client else 0

@@ -22,6 +22,7 @@ from patternlimit.engine.decide import Decider
 from patternlimit.engine.facts import FactsBuilder, check_input, times_of
 from patternlimit.engine.labels import Labels
 from patternlimit.engine.memory import Memory
+from patternlimit.engine.overrides import Override, OverrideAction, Scope
 from patternlimit.engine.patterns import PatternRules
 from patternlimit.engine.shared import SharedState
 from patternlimit.keying import Keyring
@@ -187,6 +188,142 @@ class Limiter:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    # -- operator controls (docs/operations.md) -------------------------------------------------------------
+
+    def allow(
+        self,
+        *,
+        account: str | None = None,
+        pattern: int | None = None,
+        text: str | bytes | None = None,
+        network: str | None = None,
+        client: str | None = None,
+        duration: float,
+        by: str = "",
+        why: str = "",
+        now: float | None = None,
+    ) -> Override:
+        """Let one account, network or client through the pattern rules, penalties and taints (the exact limits
+        still apply), or one pattern (by ``pattern`` key or by a sample ``text`` of its template) through its
+        pattern rules, for ``duration`` seconds; shared with every process on the same storage. Name exactly one
+        target. See :mod:`patternlimit.engine.overrides`."""
+        return self._override("allow", account, pattern, text, network, client, duration, by, why, now)
+
+    def deny(
+        self,
+        *,
+        account: str | None = None,
+        pattern: int | None = None,
+        text: str | bytes | None = None,
+        network: str | None = None,
+        client: str | None = None,
+        duration: float,
+        by: str = "",
+        why: str = "",
+        now: float | None = None,
+    ) -> Override:
+        """Block every request of one account, network, client or pattern for ``duration`` seconds (a deny wins
+        over an allow); shared like :meth:`allow`."""
+        return self._override("deny", account, pattern, text, network, client, duration, by, why, now)
+
+    def clear(
+        self,
+        *,
+        account: str | None = None,
+        pattern: int | None = None,
+        text: str | bytes | None = None,
+        network: str | None = None,
+        client: str | None = None,
+    ) -> bool:
+        """Forget what is held against one target: an account's penalty and persistence count, a pattern's flag,
+        a network's or client's taint, and any override of it. Returns whether anything was held here; shared
+        like :meth:`allow`."""
+        scope, key, _ = self._target(account, pattern, text, network, client)
+        with self._decider.lock:
+            held = self._decider.clear(scope, key)
+            if self._decider.journal is not None:
+                self._decider.journal.event("x", scope, key)
+        return held
+
+    def overrides(self, now: float | None = None) -> list[Override]:
+        """The overrides in force, oldest first."""
+        moment = time.time() if now is None else now
+        with self._decider.lock:
+            return self._decider.overrides.live(moment)
+
+    def _override(
+        self,
+        action: OverrideAction,
+        account: str | None,
+        pattern: int | None,
+        text: str | bytes | None,
+        network: str | None,
+        client: str | None,
+        duration: float,
+        by: str,
+        why: str,
+        now: float | None,
+    ) -> Override:
+        if not (isinstance(duration, int | float) and 0 < duration <= 366 * 86400):
+            raise ValueError(f"duration must be seconds in (0, 366 days], got {duration!r}")
+        for name, value in (("by", by), ("why", why)):
+            if not isinstance(value, str) or len(value) > 200:
+                raise ValueError(f"{name} must be a string of at most 200 characters, got {value!r:.80}")
+        scope, key, label = self._target(account, pattern, text, network, client)
+        moment = time.time() if now is None else now
+        override = Override(scope, key, action, moment + float(duration), label, by, why)
+        with self._decider.lock:
+            self._decider.overrides.put(override)
+            if self._decider.journal is not None:
+                # Other processes get the keyed target, never the account name or client string in clear.
+                self._decider.journal.event("o", scope, key, action, override.until, by, why)
+        return override
+
+    def _target(
+        self,
+        account: str | None,
+        pattern: int | None,
+        text: str | bytes | None,
+        network: str | None,
+        client: str | None,
+    ) -> tuple[Scope, int, str]:
+        named = [
+            (name, value)
+            for name, value in (
+                ("account", account),
+                ("pattern", pattern),
+                ("text", text),
+                ("network", network),
+                ("client", client),
+            )
+            if value is not None
+        ]
+        if len(named) != 1:
+            raise ValueError(
+                "name exactly one of account=, pattern=, text=, network=, client=; got "
+                + (", ".join(name for name, _ in named) or "none")
+            )
+        name, value = named[0]
+        builder = self._facts
+        if name == "pattern":
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 1 << 63:
+                raise ValueError(f"pattern must be a pattern key (an int in (0, 2**63)), got {value!r}")
+            return "pattern", value, f"{value:#x}"
+        if name == "text":
+            if not isinstance(value, str | bytes):
+                raise TypeError(f"text must be str or bytes, got {type(value).__name__}")
+            key = builder.template_key(value)
+            if not key:
+                raise ValueError("text has no template to match (empty or too short)")
+            return "pattern", key, builder.text.label(value)
+        if not isinstance(value, str) or not value:
+            raise TypeError(f"{name} must be a non-empty string, got {value!r:.80}")
+        if name == "account":
+            return "account", builder.account_key(value), value
+        if name == "network":
+            return "network", builder.network_key(value), value
+        return "client", builder.client_key(value), value[:60]
 
     def top_patterns(self, n: int = 20, now: float | None = None) -> list[TopPattern]:
         """The ``n`` pattern keys with the most hits in the window, with spread and young spread, heaviest first."""

@@ -72,16 +72,25 @@ class PatternRules:
         ]
 
     def evaluate(
-        self, index: int, rule: CompiledPatternRule, facts: RequestFacts, measures: list[list[float]], matched: int
+        self,
+        index: int,
+        rule: CompiledPatternRule,
+        facts: RequestFacts,
+        measures: list[list[float]],
+        matched: int,
+        allowed: frozenset[int] = frozenset(),
     ) -> Outcome | None:
         """Flag every key of the rule's kind that meets it; decide on the first matching (or remembered) one.
-        ``matched`` has bit ``p`` set when key ``p`` meets the rule's conditions (all but ``pattern_age``)."""
+        ``matched`` has bit ``p`` set when key ``p`` meets the rule's conditions (all but ``pattern_age``);
+        ``allowed`` keys (an operator's override) are neither flagged nor acted on."""
         now, flags, memory = facts.now, self.memory.flags, self.memory
         chosen: tuple[int, bool] | None = None
         start, end = facts.spans[self._kind_index[rule.kind]]
         aged = self._aged[index]
         for position in range(start, end):
             key = facts.keys[position]
+            if allowed and key in allowed:
+                continue
             if matched >> position & 1 and (not aged or self._aged_enough(rule, key, now)):
                 if not rule.shadow:
                     memory.flag(key, rule.name, now)

@@ -14,6 +14,7 @@ from typing import Any
 from patternlimit.engine.decide import Decider
 from patternlimit.engine.facts import RequestFacts
 from patternlimit.engine.memory import Flag, Taint
+from patternlimit.engine.overrides import SCOPES, Override
 from patternlimit.errors import StorageError
 from patternlimit.policy.decision import Decision, PatternRef
 from patternlimit.storage.journal import Batch
@@ -58,7 +59,8 @@ class SharedState:
         return malformed
 
     def _apply_event(self, event: list[Any]) -> None:
-        memory = self._decider.memory
+        decider = self._decider
+        memory = decider.memory
         kind = event[0]
         if kind == "f":
             _, key, rule, until = event
@@ -68,6 +70,14 @@ class SharedState:
         elif kind == "h":
             _, account, now = event
             memory.flagged_hit(int(account), float(now))
+        elif kind == "o":
+            _, scope, key, action, until, by, why = event
+            if scope not in SCOPES or action not in ("allow", "deny"):
+                raise ValueError(f"unknown override {scope!r} {action!r}")
+            decider.overrides.put(Override(scope, int(key), action, float(until), "(shared)", str(by), str(why)))
+        elif kind == "x":
+            _, scope, key = event
+            decider.clear(str(scope), int(key))
         elif kind == "l":
             _, key, pattern_kind, label = event
             self._decider.labels.put(int(key), str(pattern_kind), str(label))
@@ -89,6 +99,10 @@ class SharedState:
                 "flags": [[key, flag.rule, flag.until] for key, flag in memory.flags.items()],
                 "taints": [[key, taint.caught, taint.until] for key, taint in memory.taints.items()],
                 "labels": [[key, kind, label] for key, (kind, label) in decider.labels.labels.items()],
+                "overrides": [
+                    [entry.scope, entry.key, entry.action, entry.until, entry.by, entry.why]
+                    for entry in decider.overrides.table.items_values()
+                ],
             }
         ).encode()
         return len(header).to_bytes(4, "little") + header + decider.state.to_bytes()
@@ -111,5 +125,7 @@ class SharedState:
                 memory.taints.put(int(key), Taint(int(caught), float(until)))
             for key, kind, label in header["labels"]:
                 decider.labels.put(int(key), str(kind), str(label))
+            for scope, key, action, until, by, why in header.get("overrides", []):
+                decider.overrides.put(Override(scope, int(key), action, float(until), "(shared)", str(by), str(why)))
         except (ValueError, KeyError, TypeError) as exc:
             raise StorageError(f"the shared snapshot cannot be loaded: {exc}") from exc
