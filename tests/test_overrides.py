@@ -6,8 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from patternlimit import Action, Limiter, Request
+from patternlimit import Action, ConfigurationError, Limiter, Request
 from patternlimit._testing import traffic
+from patternlimit.policy.presets import DISTILLATION_DEFENSE
 
 SECRET = b"test secret for the override test"
 
@@ -82,8 +83,7 @@ def test_a_deny_wins_over_an_allow():
 
 def test_clear_forgets_a_penalty_and_a_taint():
     limiter = Limiter(secret=SECRET)
-    stream = _caught(limiter)
-    now, request = stream[-1]
+    _caught(limiter)
     later = traffic.START + 7300
     newcomer = Request(account="fresh", ip="198.51.0.77", text="hello there", account_created_at=later - 60)
     assert limiter.check(newcomer, later).rule == "escalation:network-taint"
@@ -111,3 +111,34 @@ def test_bad_override_arguments_are_refused_with_the_field_named(arguments, mess
     with pytest.raises((ValueError, TypeError), match=message):
         limiter.allow(**arguments)
     assert limiter.overrides() == []
+
+
+def test_reload_swaps_the_policy_keeps_the_counts_and_refuses_a_bad_one():
+    limiter = Limiter(secret=SECRET)
+    stream = traffic.campaign(accounts=150, per_account=8, prefixes=4)
+    half = len(stream) // 2
+    for now, request in stream[:half]:
+        limiter.check(request, now)
+    before = limiter.top_patterns(3, now=stream[half][0])
+    with pytest.raises(ConfigurationError):
+        limiter.reload({"rules": [{"type": "pattern", "name": "x", "kind": "template", "nonsense": 1}]})
+    assert limiter.policy.name == DISTILLATION_DEFENSE.name  # the old policy still serves
+    shadowed = DISTILLATION_DEFENSE.model_copy(update={"shadow": True})
+    assert limiter.reload(shadowed) is True  # same capacity: the counts are kept
+    assert limiter.top_patterns(3, now=stream[half][0]) == before
+    decisions = [limiter.check(request, now) for now, request in stream[half:]]
+    assert all(decision.allowed for decision in decisions)  # the shadow policy enforces nothing...
+    assert sum(decision.shadowed is not None for decision in decisions) > 100  # ...and still sees the campaign
+
+
+def test_reload_to_another_capacity_starts_the_sketches_afresh_and_keeps_overrides():
+    limiter = Limiter(secret=SECRET)
+    limiter.deny(account="mallory", duration=600, now=traffic.START)
+    for now, request in traffic.campaign(accounts=30, per_account=2):
+        limiter.check(request, now)
+    smaller = DISTILLATION_DEFENSE.model_copy(
+        update={"capacity": DISTILLATION_DEFENSE.capacity.model_copy(update={"top_capacity": 256})}
+    )
+    assert limiter.reload(smaller) is False
+    assert limiter.top_patterns(5, now=traffic.START + 10) == []
+    assert limiter.check(Request(account="mallory", text="hi"), traffic.START + 11).rule == "override:deny"

@@ -95,6 +95,8 @@ class Decider:
 
     def decide(self, facts: RequestFacts, journaled: bool = False) -> Decision:
         """Observe and decide; ``journaled`` means the observation was already recorded for the shared log."""
+        if facts.generation != self.builder.generation:  # built just before a policy reload
+            facts = self.builder.facts(facts.request, facts.now)
         state = self.state
         keys = facts.keys
         count = len(keys)
@@ -122,6 +124,9 @@ class Decider:
 
     def decide_many(self, facts: list[RequestFacts]) -> list[Decision]:
         """:meth:`decide` for each of ``facts`` in order, with one kernel call for all the observations."""
+        generation = self.builder.generation
+        if any(fact.generation != generation for fact in facts):  # built just before a policy reload
+            facts = [self.builder.facts(fact.request, fact.now) for fact in facts]
         total = sum(len(fact.keys) for fact in facts)
         keys = np.fromiter((key for fact in facts for key in fact.keys), dtype=np.uint64, count=total)
         offsets = np.fromiter(
@@ -241,13 +246,19 @@ class Decider:
 
     def _penalty(self, record: AccountRecord, now: float) -> Decision:
         action = Action.BLOCK if self.memory.blocks(record) else Action.THROTTLE
+        reason = penalty_reason(record.penalty_rule, action, record.penalty_until - now, record.offences)
+        scores = MappingProxyType({"offences": float(record.offences)})
+        if self.policy.shadow:
+            # A penalty earned before the policy was switched to shadow mode is reported, not enforced.
+            pattern = record.penalty_pattern
+            return Decision(Action.LOG, record.penalty_rule, pattern, f"shadow: {reason}", None, scores, False, action)
         return Decision(
             action,
             rule=record.penalty_rule,
             pattern=record.penalty_pattern,
-            reason=penalty_reason(record.penalty_rule, action, record.penalty_until - now, record.offences),
+            reason=reason,
             retry_after=record.penalty_until - now,
-            scores=MappingProxyType({"offences": float(record.offences)}),
+            scores=scores,
         )
 
     def _limit(self, rule: CompiledLimitRule, facts: RequestFacts) -> Decision | None:

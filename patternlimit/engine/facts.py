@@ -68,6 +68,8 @@ class RequestFacts:
     network_item: int
     """The network the cohorts count: the network key of a public address, else the account's own key (an unknown
     or private address is never shared evidence, so it never makes a pattern look like one NAT's cohort)."""
+    generation: int = 0
+    """The generation of the builder that made these facts (:attr:`FactsBuilder.generation`)."""
     counted: bool = False
     """Whether this request was already counted on a flagged pattern (and caught, if so) by an earlier rule: a
     request that several rules flag counts once towards persistence, and is caught once."""
@@ -82,8 +84,10 @@ class RequestFacts:
 class FactsBuilder:
     """Builds :class:`RequestFacts` for one policy and secret, with bounded caches of per-value work."""
 
-    def __init__(self, policy: Policy, compiled: CompiledPolicy, keyring: Keyring) -> None:
+    def __init__(self, policy: Policy, compiled: CompiledPolicy, keyring: Keyring, generation: int = 0) -> None:
         settings = policy.fingerprint
+        self.generation = generation
+        """Which of the limiter's policies (one per reload) these facts are built for."""
         self.policy = policy
         self.compiled = compiled
         self.text = TextFingerprinter(
@@ -196,6 +200,7 @@ class FactsBuilder:
             content,
             copy_count,
             network_key if public else account,
+            generation=self.generation,
         )
 
     def _assemble(

@@ -83,6 +83,13 @@ class Labels:
         self._on_label = on_label
         self._tick = 0
 
+    def rebound(self, text: TextFingerprinter, kinds: tuple[str, ...], *, keep_labels: bool) -> Labels:
+        """Labels for a reloaded policy: the same tables (labels only if the fingerprints are made alike)."""
+        fresh = Labels(text, kinds, self.labels.capacity, self._on_label)
+        if keep_labels:
+            fresh.labels, fresh.samples = self.labels, self.samples
+        return fresh
+
     def label(self, facts: RequestFacts, kind: str, key: int) -> str:
         """The label of ``key``, made from this request if none is known."""
         known = self.labels.get(key)

@@ -29,6 +29,7 @@ from patternlimit.keying import Keyring
 from patternlimit.policy.compile import compile_policy
 from patternlimit.policy.decision import Decision
 from patternlimit.policy.loading import PolicySource, load_policy
+from patternlimit.policy.models import Policy
 from patternlimit.replication import Replicator, StorageStatus
 from patternlimit.request import Request
 from patternlimit.sketches.state import SketchState
@@ -79,18 +80,7 @@ class Limiter:
         compiled = compile_policy(self.policy)
         self._keyring = Keyring(secret, required=production)
         capacity = self.policy.capacity
-        self._state = SketchState(
-            count_width=capacity.count_width,
-            count_depth=capacity.count_depth,
-            spread_width=capacity.spread_width,
-            spread_depth=capacity.spread_depth,
-            precision=capacity.precision,
-            seen_bits=capacity.seen_bits,
-            top_capacity=capacity.top_capacity,
-            window=self.policy.window,
-            buckets=self.policy.buckets,
-            seed=self._keyring.seed,
-        )
+        self._state = _sketch_state(self.policy, self._keyring)
         self._facts = FactsBuilder(self.policy, compiled, self._keyring)
         journal = Journal(spec.options.max_pending_bytes) if spec.kind == "redis" else None
         on_label = None if journal is None else lambda key, kind, label: journal.event("l", key, kind, label)
@@ -102,11 +92,43 @@ class Limiter:
             self.policy, compiled, self._state, memory, patterns, self._facts, limits_storage, journal
         )
         self._replicator: Replicator | None = None
+        self._shared: SharedState | None = None
         if journal is not None:
             limits_storage.listener = journal.event_list
             # State older than the window or the escalation memory is worthless: the keys expire after that.
             ttl = max(self.policy.window, self.policy.escalation.memory) + spec.options.snapshot_interval
-            self._replicator = Replicator(SharedState(self._decider, self.secret_id), spec, ttl, journal)
+            self._shared = SharedState(self._decider, self.secret_id)
+            self._replicator = Replicator(self._shared, spec, ttl, journal)
+
+    def reload(self, policy: PolicySource) -> bool:
+        """Swap the policy of the running limiter at once. An invalid policy raises
+        :class:`~patternlimit.errors.ConfigurationError` and the current one keeps serving. The counts, flags,
+        penalties, taints, overrides and labels are kept when the new policy has the same sketch capacity, window
+        and buckets; otherwise the sketches start empty (the rest is kept). Returns whether the sketch counts
+        were kept. With shared storage, every process must be reloaded (its own policy file is its own)."""
+        new = load_policy(policy)
+        compiled = compile_policy(new)
+        old = self._decider
+        keep = (new.capacity, new.window, new.buckets) == (
+            self.policy.capacity,
+            self.policy.window,
+            self.policy.buckets,
+        )
+        state = self._state if keep else _sketch_state(new, self._keyring)
+        builder = FactsBuilder(new, compiled, self._keyring, generation=old.builder.generation + 1)
+        labels = old.labels.rebound(
+            builder.text, compiled.kinds, keep_labels=new.fingerprint == self.policy.fingerprint
+        )
+        memory = old.memory
+        patterns = PatternRules(new, compiled, state, memory, labels, builder, old.journal)
+        with old.lock:
+            memory.policy = new.escalation
+            fresh = Decider(new, compiled, state, memory, patterns, builder, old.limits_storage, old.journal)
+            fresh.lock, fresh.overrides = old.lock, old.overrides
+            self.policy, self._state, self._facts, self._decider = new, state, builder, fresh
+            if self._shared is not None:
+                self._shared.use(fresh)
+        return keep
 
     @property
     def secret_id(self) -> str:
@@ -125,9 +147,8 @@ class Limiter:
         facts = self._facts.facts(request, moment)
         if self._replicator is not None:
             return self._replicator.check([facts])[0]
-        decider = self._decider
-        with decider.lock:
-            return decider.decide(facts)
+        with self._decider.lock:  # one lock across reloads: read the decider under it
+            return self._decider.decide(facts)
 
     async def acheck(self, request: Request, now: float | None = None) -> Decision:
         """:meth:`check` for async code. In memory (and in eventual mode) the hot path does no I/O and this returns
@@ -137,9 +158,8 @@ class Limiter:
         facts = self._facts.facts(request, moment)
         if self._replicator is not None:
             return (await self._replicator.acheck([facts]))[0]
-        decider = self._decider
-        with decider.lock:
-            return decider.decide(facts)
+        with self._decider.lock:  # one lock across reloads: read the decider under it
+            return self._decider.decide(facts)
 
     def check_many(self, requests: Sequence[Request], now: float | Sequence[float] | None = None) -> list[Decision]:
         """:meth:`check` for each request in order, with the same answers; ``now`` is one time or one per request.
@@ -153,13 +173,12 @@ class Limiter:
         if self._replicator is not None:
             return self._replicator.check(self._facts.facts_many(requests, times))
         decisions: list[Decision] = []
-        decider = self._decider
         for start in range(0, len(requests), _CHUNK):
             # Chunks keep the facts alive briefly: a whole batch of them would be traced by the garbage collector
             # again and again.
             facts = self._facts.facts_many(requests[start : start + _CHUNK], times[start : start + _CHUNK])
-            with decider.lock:
-                decisions += decider.decide_many(facts)
+            with self._decider.lock:
+                decisions += self._decider.decide_many(facts)
         return decisions
 
     def sync(self) -> None:
@@ -338,3 +357,19 @@ class Limiter:
                     TopPattern(kind, label, key, hits, error, spread, young_spread, flag.rule if flag else None)
                 )
             return result
+
+
+def _sketch_state(policy: Policy, keyring: Keyring) -> SketchState:
+    capacity = policy.capacity
+    return SketchState(
+        count_width=capacity.count_width,
+        count_depth=capacity.count_depth,
+        spread_width=capacity.spread_width,
+        spread_depth=capacity.spread_depth,
+        precision=capacity.precision,
+        seen_bits=capacity.seen_bits,
+        top_capacity=capacity.top_capacity,
+        window=policy.window,
+        buckets=policy.buckets,
+        seed=keyring.seed,
+    )

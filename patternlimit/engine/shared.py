@@ -27,6 +27,10 @@ class SharedState:
         self._decider = decider
         self._secret_id = secret_id
 
+    def use(self, decider: Decider) -> None:
+        """Drive ``decider`` from now on (the limiter's policy was reloaded; the lock is held)."""
+        self._decider = decider
+
     @property
     def lock(self) -> threading.Lock:
         """The lock every read or write of the state holds."""

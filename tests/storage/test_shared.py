@@ -148,7 +148,7 @@ def test_strict_acheck_awaits_the_round_trip(make):
 
 
 def test_each_event_loop_keeps_its_own_client_and_closed_loops_let_theirs_go(make, monkeypatch):
-    from patternlimit import replication
+    from patternlimit.replication import replicator as replication
 
     opened = []
     real = replication.connect_async
