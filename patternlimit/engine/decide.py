@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import struct
 import threading
+from time import perf_counter
 from types import MappingProxyType
 
 import numpy as np
@@ -22,6 +23,7 @@ from patternlimit.engine.memory import AccountRecord, Memory
 from patternlimit.engine.overrides import Override, Overrides
 from patternlimit.engine.patterns import Outcome, PatternRules
 from patternlimit.engine.reasons import finish, limit_reason, penalty_reason, taint_reason
+from patternlimit.engine.stats import Stats
 from patternlimit.keying import keyed_hash
 from patternlimit.policy.compile import CompiledLimitRule, CompiledPolicy
 from patternlimit.policy.decision import ALLOW, Action, Decision, PatternRef
@@ -71,6 +73,7 @@ class Decider:
         self.journal = journal
         self.lock = threading.Lock()
         self.overrides = Overrides()
+        self.stats = Stats()
         self.limits_storage = limits_storage
         self._strategies = {
             "moving-window": MovingWindowRateLimiter(limits_storage),
@@ -120,7 +123,9 @@ class Decider:
             self.starts,
             masks,
         )
-        return self.conclude(facts, state.out, 0, masks.tolist(), journaled)
+        decision = self.conclude(facts, state.out, 0, masks.tolist(), journaled)
+        self.stats.record(decision, perf_counter() - facts.started)
+        return decision
 
     def decide_many(self, facts: list[RequestFacts]) -> list[Decision]:
         """:meth:`decide` for each of ``facts`` in order, with one kernel call for all the observations."""
@@ -149,10 +154,12 @@ class Decider:
         self.state.observe_many(
             keys, offsets, columns, gates, self.compiled.gate, self.conditions, self.starts, out, masks
         )
-        return [
+        decisions = [
             self.conclude(fact, out, start, matched)
             for fact, start, matched in zip(facts, offsets[:-1].tolist(), masks.tolist(), strict=True)
         ]
+        self.stats.record_many(decisions, perf_counter() - facts[0].started if facts else 0.0)
+        return decisions
 
     def record(self, facts: RequestFacts) -> None:
         """Put ``facts``' observation in the journal, as the sketch kernel consumes it."""

@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from time import perf_counter
 
 import xxhash
 
@@ -68,6 +69,8 @@ class RequestFacts:
     network_item: int
     """The network the cohorts count: the network key of a public address, else the account's own key (an unknown
     or private address is never shared evidence, so it never makes a pattern look like one NAT's cohort)."""
+    started: float = field(default=0.0, compare=False)
+    """``time.perf_counter()`` when the facts were built: the start of the check, for its latency."""
     generation: int = 0
     """The generation of the builder that made these facts (:attr:`FactsBuilder.generation`)."""
     counted: bool = False
@@ -138,6 +141,7 @@ class FactsBuilder:
 
     def facts(self, request: Request, now: float, text: TextFingerprint | None = None) -> RequestFacts:
         """The facts of a request already checked by :func:`check_input`."""
+        started = perf_counter()
         ip = request.ip
         known = self._networks.get(ip) if type(ip) is str else None
         if known is None:
@@ -200,6 +204,7 @@ class FactsBuilder:
             content,
             copy_count,
             network_key if public else account,
+            started=started,
             generation=self.generation,
         )
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from patternlimit._tables import BoundedTable
 from patternlimit.engine.decide import Decider
 from patternlimit.engine.facts import FactsBuilder, check_input, times_of
 from patternlimit.engine.labels import Labels
@@ -25,6 +26,7 @@ from patternlimit.engine.memory import Memory
 from patternlimit.engine.overrides import Override, OverrideAction, Scope
 from patternlimit.engine.patterns import PatternRules
 from patternlimit.engine.shared import SharedState
+from patternlimit.engine.stats import Stats
 from patternlimit.keying import Keyring
 from patternlimit.policy.compile import compile_policy
 from patternlimit.policy.decision import Decision
@@ -124,7 +126,7 @@ class Limiter:
         with old.lock:
             memory.policy = new.escalation
             fresh = Decider(new, compiled, state, memory, patterns, builder, old.limits_storage, old.journal)
-            fresh.lock, fresh.overrides = old.lock, old.overrides
+            fresh.lock, fresh.overrides, fresh.stats = old.lock, old.overrides, old.stats
             self.policy, self._state, self._facts, self._decider = new, state, builder, fresh
             if self._shared is not None:
                 self._shared.use(fresh)
@@ -343,6 +345,26 @@ class Limiter:
         if name == "network":
             return "network", builder.network_key(value), value
         return "client", builder.client_key(value), value[:60]
+
+    @property
+    def stats(self) -> Stats:
+        """Decisions by action and rule and the check latency histogram since the limiter started (read them under
+        no lock: a scrape may see a count one decision behind). :mod:`patternlimit.integrations.prometheus`
+        exports them."""
+        return self._decider.stats
+
+    def occupancy(self) -> dict[str, tuple[int, int]]:
+        """Entries and capacity of each bounded table (account records, flags, taints, labels, overrides)."""
+        decider = self._decider
+        memory = decider.memory
+        tables: dict[str, BoundedTable[Any, Any]] = {
+            "accounts": memory.accounts,
+            "flags": memory.flags,
+            "taints": memory.taints,
+            "labels": decider.labels.labels,
+            "overrides": decider.overrides.table,
+        }
+        return {name: (len(table), table.capacity) for name, table in tables.items()}
 
     def top_patterns(self, n: int = 20, now: float | None = None) -> list[TopPattern]:
         """The ``n`` pattern keys with the most hits in the window, with spread and young spread, heaviest first."""
