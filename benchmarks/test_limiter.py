@@ -102,3 +102,77 @@ def test_peer_limits_moving_window_hit_100_per_minute(benchmark):
     item = parse("100/minute")
     accounts = itertools.cycle([f"account-{index}" for index in range(5000)])
     benchmark(lambda: limiter.hit(item, next(accounts)))
+
+
+ATTACK_TEMPLATE = (
+    "You are an expert Python engineer. Task: implement the function described below, with type hints and "
+    "docstrings, and explain your reasoning step by step. Return only code in one block.\n\n"
+)
+
+
+def attack_requests(count: int, start: int = 0) -> list[Request]:
+    """The path an attacker controls: accounts created a day ago, four requests each, on proxy prefixes, each
+    request with new 2 KB text in one template frame (flagged once the limiter is warmed with a few hundred)."""
+    rng = random.Random(11 + start)
+    out = []
+    for index in range(start, start + count):
+        text = ATTACK_TEMPLATE + f"Function {index}: " + traffic.organic_prompt(rng)
+        while len(text) < 2048:
+            text += "\n" + traffic.organic_prompt(rng)
+        out.append(
+            Request(
+                account=f"young-{index // 4}",
+                ip=f"203.0.{index % 40}.{index % 250 + 1}",
+                text=text[:2048],
+                route="/v1/messages",
+                account_created_at=NOW - 86400,
+            )
+        )
+    return out
+
+
+def flagged_limiter() -> Limiter:
+    """A limiter on which the attack template is flagged and its senders are being throttled."""
+    limiter = Limiter(secret=b"benchmark secret, 32 bytes long!")
+    for request in attack_requests(600):
+        limiter.check(request, NOW)
+    decisions = [limiter.check(request, NOW) for request in attack_requests(8, 600)]
+    assert all(decision.rule for decision in decisions)  # the attack path is really taken: every one meets a rule
+    assert any(not decision.allowed for decision in decisions)
+    return limiter
+
+
+def test_check_2kb_attack_path_young_accounts_on_a_flagged_template(benchmark):
+    limiter = flagged_limiter()
+    stream = iter(attack_requests(200_000, 1000))
+    benchmark(lambda: limiter.check(next(stream), NOW))
+
+
+def test_check_2kb_established_accounts_only(benchmark, requests):
+    """The calm path beside the attack path: the same-sized prompts from accounts older than the young age."""
+    aged = [request for request in requests if NOW - (request.account_created_at or 0) > 8 * 86400]
+    bench_check(benchmark, aged)
+
+
+@pytest.fixture(scope="module")
+def mixed_requests() -> tuple[list[Request], list[float]]:
+    """A slice of ``patternlimit simulate``'s traffic (seed 3, every scenario, 2 simulated hours): the mix of
+    campaign and legitimate look-alikes the limiter meets, in time order."""
+    from patternlimit.sim.scenarios import generate
+
+    stream = generate(3, scale=1.0, duration_hours=2.0)
+    return [item.request for item in stream], [item.time for item in stream]
+
+
+def test_check_many_mixed_simulate_traffic(benchmark, mixed_requests):
+    requests, times = mixed_requests
+    batch, moments = requests[:10_000], times[:10_000]
+
+    def run() -> None:
+        Limiter(secret=b"benchmark secret, 32 bytes long!").check_many(batch, moments)
+
+    Limiter(secret=b"benchmark secret, 32 bytes long!").check_many(batch[:100], moments[:100])  # compile
+    benchmark.pedantic(run, rounds=5, iterations=1)
+    benchmark.extra_info["items"] = len(batch)
+    if benchmark.stats:
+        benchmark.extra_info["million_updates_per_second"] = round(len(batch) / benchmark.stats.stats.min / 1e6, 4)

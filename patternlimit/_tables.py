@@ -74,6 +74,16 @@ class BoundedTable(Generic[Key, Value]):
             entries.popitem(last=False)
         entries[key] = value
 
+    def renew(self, key: Key, value: Value) -> bool:
+        """Move an existing ``key`` to the young end as a write would, leaving its value to the caller to update in
+        place; returns False (and does nothing) when ``key`` is absent."""
+        entries = self._entries
+        if key not in entries:
+            return False
+        if self._renew_on_write:
+            entries.move_to_end(key)
+        return True
+
     def setdefault(self, key: Key, make: type[Value]) -> Value:
         """The value of ``key``, or a new ``make()`` inserted under it (evicting as :meth:`put` does)."""
         value = self.get(key)

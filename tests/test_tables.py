@@ -89,3 +89,12 @@ def test_remember_empties_a_full_cache() -> None:
     for index in range(5):
         assert remember(cache, str(index), index, 3) == index
     assert len(cache) <= 3 and cache["4"] == 4
+
+
+def test_renew_moves_a_written_entry_and_ignores_a_missing_one() -> None:
+    table: BoundedTable[int, list[int]] = BoundedTable(2, order="written")
+    table.put(1, [1])
+    table.put(2, [2])
+    assert table.renew(1, [1]) is True and table.renew(9, [9]) is False
+    table.put(3, [3])
+    assert [key for key, _ in table.items()] == [1, 3]  # 1 was renewed, so 2 was the oldest write

@@ -93,7 +93,13 @@ class Memory:
     # -- patterns --------------------------------------------------------------------------------------------
 
     def flag(self, key: int, rule: str, now: float) -> None:
-        self.flags.put(key, Flag(rule, now + self.policy.memory))
+        # A flagged campaign's every request renews its keys' flags: update the entry in place when it is there.
+        flags = self.flags
+        flag = flags.get(key)
+        if flag is not None and flag.rule == rule and flags.renew(key, flag):
+            flag.until = now + self.policy.memory
+        else:
+            flags.put(key, Flag(rule, now + self.policy.memory))
 
     def flagged(self, key: int, now: float) -> Flag | None:
         """``key``'s flag if it has not expired (an expired one is dropped)."""
