@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from patternlimit.errors import ConfigurationError
 
@@ -39,10 +40,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="compile every kernel into numba's cache (run once where the image or virtualenv is built)",
         description="Compile and cache the kernels a limiter uses, so that no serving process compiles them.",
     )
+    _add_serve(commands)
     arguments = parser.parse_args(argv)
     if arguments.command == "warm":
         return _warm()
     try:
+        if arguments.command == "serve":
+            return _serve(arguments)
         return _simulate(arguments)
     except ConfigurationError as exc:
         print(f"patternlimit: {exc}", file=sys.stderr)
@@ -97,6 +101,37 @@ def _warm() -> int:
     spent = time.process_time() - started
     print(f"patternlimit: kernels compiled or loaded from numba's cache in {spent:.1f} s of CPU")
     return 0
+
+
+def _add_serve(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="run the sidecar: HTTP JSON checks, nginx auth_request, metrics and admin (docs/sidecar.md)",
+        description="Serve decisions to gateways and apps in any language over HTTP (needs patternlimit[sidecar]).",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8111, help="port (default 8111)")
+    serve.add_argument("--workers", type=int, default=1, help="processes (share state with --storage redis://)")
+    serve.add_argument("--policy", help="a policy file or preset name (default: distillation-defense)")
+    serve.add_argument("--storage", default="memory://", help="memory:// (default) or redis://host:port/db")
+    serve.add_argument("--secret-file", help="file holding the deployment secret (else PATTERNLIMIT_SECRET)")
+    serve.add_argument("--token-file", help="file holding the admin token (else PATTERNLIMIT_ADMIN_TOKEN)")
+    serve.add_argument("--max-body", type=int, default=1 << 20, help="largest request body in bytes (default 1 MiB)")
+
+
+def _serve(arguments: argparse.Namespace) -> int:
+    from patternlimit.sidecar.serve import serve
+
+    return serve(
+        host=arguments.host,
+        port=arguments.port,
+        workers=arguments.workers,
+        policy=arguments.policy,
+        storage=arguments.storage,
+        secret_file=arguments.secret_file,
+        token_file=arguments.token_file,
+        max_body=arguments.max_body,
+    )
 
 
 if __name__ == "__main__":

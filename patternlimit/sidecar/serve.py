@@ -1,0 +1,109 @@
+"""``patternlimit serve``: the sidecar under uvicorn, configured from the command line and the environment.
+
+The secret comes from ``PATTERNLIMIT_SECRET`` or ``--secret-file``, the admin token from
+``PATTERNLIMIT_ADMIN_TOKEN`` or ``--token-file``. Bound beyond loopback, both are required and every endpoint but
+``/healthz`` needs the token. ``--workers N`` runs N processes; give them ``--storage redis://...`` so that
+they share one view (each process on ``memory://`` would see only its share of a fan-out).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from patternlimit.errors import ConfigurationError
+
+_ENVIRONMENT = "PATTERNLIMIT_SIDECAR"
+"""Where ``serve`` hands its settings to the worker processes (uvicorn starts them from an import string)."""
+
+
+def _read(path: str | None, variable: str) -> str | None:
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from exc
+    return os.environ.get(variable) or None
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def settings(
+    *,
+    host: str,
+    policy: str | None,
+    storage: str,
+    secret_file: str | None,
+    token_file: str | None,
+    max_body: int,
+) -> dict[str, Any]:
+    """The workers' settings; raises :class:`ConfigurationError` for what cannot be served safely."""
+    secret = _read(secret_file, "PATTERNLIMIT_SECRET")
+    token = _read(token_file, "PATTERNLIMIT_ADMIN_TOKEN")
+    exposed = not _loopback(host)
+    if exposed and not secret:
+        raise ConfigurationError(f"serving on {host} needs a secret: set PATTERNLIMIT_SECRET or --secret-file")
+    if exposed and not token:
+        raise ConfigurationError(f"serving on {host} needs an admin token: PATTERNLIMIT_ADMIN_TOKEN or --token-file")
+    if token is not None and len(token) < 16:
+        raise ConfigurationError("the admin token must be at least 16 characters")
+    if not 1024 <= max_body <= 64 << 20:
+        raise ConfigurationError(f"--max-body must be between 1 KiB and 64 MiB, got {max_body}")
+    return {
+        "policy": policy,
+        "storage": storage,
+        "secret": secret,
+        "token": token,
+        "token_for_checks": exposed,
+        "max_body": max_body,
+    }
+
+
+def from_environment() -> Any:
+    """The app for one worker, from the settings ``serve`` left in the environment (uvicorn's factory)."""
+    from patternlimit.engine import Limiter
+    from patternlimit.sidecar.app import SidecarConfig, build_app
+
+    given = json.loads(os.environ[_ENVIRONMENT])
+    secret = given["secret"]
+    limiter = Limiter(given["policy"], storage=given["storage"], secret=secret)
+    config = SidecarConfig(
+        token=given["token"],
+        token_for_checks=given["token_for_checks"],
+        max_body=given["max_body"],
+        digest_key=(secret or limiter.secret_id).encode(),
+    )
+    return build_app(limiter, config)
+
+
+def serve(*, host: str, port: int, workers: int, **options: Any) -> int:
+    """Run the sidecar until interrupted."""
+    try:
+        import uvicorn
+    except ImportError as exc:
+        raise ConfigurationError('patternlimit serve needs uvicorn: pip install "patternlimit[sidecar]"') from exc
+    given = settings(host=host, **options)
+    from patternlimit.engine import Limiter
+
+    Limiter(given["policy"], storage=given["storage"], secret=given["secret"]).close()  # fail here, not per worker
+    os.environ[_ENVIRONMENT] = json.dumps(given)
+    uvicorn.run(
+        "patternlimit.sidecar.serve:from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+    return 0
