@@ -55,6 +55,9 @@ class PatternLimitMiddleware:
         header = self.config.client_header
         self._client_header = header.encode("latin-1") if header else None
         self._client_ip = ip_resolver(self.config.trusted, self.config.forwarded_header)
+        self._allowed_headers = [
+            (name.encode("latin-1"), value.encode("latin-1")) for name, value in self.guard.allowed_headers
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -165,7 +168,7 @@ class PatternLimitMiddleware:
             return await receive()
 
         started = False
-        extra = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in guard.allowed_headers]
+        extra = self._allowed_headers
 
         def tracked_send(message: Message) -> Awaitable[None]:
             # A plain function handing back send's awaitable: one coroutine fewer per message sent.
