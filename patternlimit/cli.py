@@ -8,19 +8,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from patternlimit.errors import ConfigurationError
+
+DESCRIPTION = (
+    "Context-aware rate limiting for LLM APIs. 'patternlimit simulate' runs campaign and legitimate traffic "
+    "through patternlimit and through plain per-account limits, side by side; 'patternlimit check-policy FILE' "
+    "validates a policy file; 'patternlimit warm' compiles the kernels into numba's cache."
+)
+"""``--help``'s text: plain words (the module docstring is reST for the docs)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     # Scenario names belong to the simulator; nothing outside patternlimit/sim knows them.
     from patternlimit.sim.scenarios import SCENARIOS
 
-    parser = argparse.ArgumentParser(prog="patternlimit", description=__doc__)
+    parser = argparse.ArgumentParser(prog="patternlimit", description=DESCRIPTION)
+    _add_version(parser)
     commands = parser.add_subparsers(dest="command", required=True)
+    _add_check_policy(commands)
     simulate = commands.add_parser(
         "simulate",
         help="run campaign and legitimate traffic through patternlimit and a per-account baseline",
@@ -44,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     if arguments.command == "warm":
         return _warm()
+    if arguments.command == "check-policy":
+        return _check_policy(arguments.file)
     try:
         if arguments.command == "serve":
             return _serve(arguments)
@@ -81,6 +92,73 @@ def _simulate(arguments: argparse.Namespace) -> int:
     if arguments.plot:
         plot(result, arguments.plot)
     return 0
+
+
+def _add_version(parser: argparse.ArgumentParser) -> None:
+    from patternlimit import __version__
+
+    parser.add_argument("--version", action="version", version=f"patternlimit {__version__}")
+
+
+def _add_check_policy(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    check = commands.add_parser(
+        "check-policy",
+        help="validate a policy file (.yaml, .yml, .toml or .json) and summarise it",
+        description=(
+            "Validate a policy file or preset name. Exit 0 with a one-line summary when it is valid; "
+            "exit 2 with every field at fault, one per line, when it is not."
+        ),
+    )
+    check.add_argument("file", help="a policy file or preset name")
+
+
+def _check_policy(source: str) -> int:
+    from pydantic import ValidationError
+
+    from patternlimit.policy.loading import load_policy
+
+    try:
+        policy = load_policy(source)
+    except ConfigurationError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, ValidationError):
+            problems = [_problem(error) for error in cause.errors()]
+            noun = "problem" if len(problems) == 1 else "problems"
+            print(f"patternlimit: {source}: {len(problems)} {noun}:", file=sys.stderr)
+            for problem in problems:
+                print(f"  {problem}", file=sys.stderr)
+        else:
+            print(f"patternlimit: {exc}", file=sys.stderr)
+        return 2
+    kinds = [rule.type for rule in policy.rules]
+    shadowed = sum(rule.shadow for rule in policy.rules)
+    print(
+        f"{source}: valid policy: {len(kinds)} rules ({kinds.count('limit')} limit, {kinds.count('pattern')} "
+        f"pattern, {shadowed} shadowed); policy shadow mode {'on' if policy.shadow else 'off'}"
+    )
+    return 0
+
+
+_PLAIN = {
+    "union_tag_not_found": "needs a 'type': 'pattern' or 'limit'",
+    "union_tag_invalid": "has an unknown 'type': use 'pattern' or 'limit'",
+    "extra_forbidden": "is not a known field (check its spelling and its place)",
+    "missing": "is required and missing",
+}
+
+
+def _problem(error: Mapping[str, Any]) -> str:
+    """One pydantic error as ``field: what is wrong`` in plain words."""
+    location = [str(part) for part in error["loc"]]
+    # pydantic puts the rule's tag after its index (rules.0.limit.limit): not a field the user wrote
+    if len(location) > 3 and location[0] == "rules" and location[2] in {"pattern", "limit"}:
+        del location[2]
+    field = ".".join(location) or "(top level)"
+    message = _PLAIN.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")
+    got = error.get("input")
+    if error["type"] not in _PLAIN and isinstance(got, str | int | float) and repr(got) not in message:
+        message += f" (got {got!r})"
+    return f"{field}: {message}"
 
 
 def _warm() -> int:

@@ -13,7 +13,8 @@ and the framework-free parts they share:
 - :mod:`patternlimit.integrations.body`: request body -> the text to fingerprint (JSON fields)
 - :mod:`patternlimit.integrations.extract`: all of these -> the :class:`patternlimit.Request`
 - :mod:`patternlimit.integrations.guard`: request -> limiter -> response to send (fail open, logging)
-- :mod:`patternlimit.integrations.responses`: decision -> 429/403 problem+json response
+- :mod:`patternlimit.integrations.responses`: decision -> 429/403 problem+json response and RateLimit headers
+- :mod:`patternlimit.integrations.fields`: the Structured Field serializer those headers go through
 
 None of them imports a web framework at load; they know requests, not sketches. See docs/integrations/.
 """

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from patternlimit.errors import PatternLimitError, RateLimitExceeded
 from patternlimit.integrations.accounts import MISSING, NO_ACCOUNT_FIELDS, AccountFields, account_from
 from patternlimit.integrations.config import WebConfig
-from patternlimit.integrations.guard import Guard, describe, log_failure, logger, make_config
+from patternlimit.integrations.guard import Guard, log_decision, log_failure, make_config
 from patternlimit.integrations.http import RequestInfo, client_of, headers_fingerprint, headers_from_asgi, ip_resolver
 from patternlimit.integrations.responses import Rejection, oversized, rejection
 from patternlimit.policy.decision import Action
@@ -55,6 +55,9 @@ class PatternLimitMiddleware:
         header = self.config.client_header
         self._client_header = header.encode("latin-1") if header else None
         self._client_ip = ip_resolver(self.config.trusted, self.config.forwarded_header)
+        self._allowed_headers = [
+            (name.encode("latin-1"), value.encode("latin-1")) for name, value in self.guard.allowed_headers
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -116,7 +119,12 @@ class PatternLimitMiddleware:
                 fields = cached  # type: ignore[assignment]
         client = scope.get("client")
         peer = client[0] if client else ""
-        ip = self._client_ip(peer, forwarded) if config.networks else peer
+        if config.networks:
+            ip = self._client_ip(peer, forwarded)
+        else:
+            ip = peer
+            if guard.watch_peers:
+                guard.note_peer(peer)
         text = config.select_text(body if size <= cap else body[:cap], complete)
         if config.route is not None:
             info = info or _info(scope, headers, method, path)
@@ -160,12 +168,15 @@ class PatternLimitMiddleware:
             return await receive()
 
         started = False
+        extra = self._allowed_headers
 
         def tracked_send(message: Message) -> Awaitable[None]:
             # A plain function handing back send's awaitable: one coroutine fewer per message sent.
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                if extra:
+                    message = {**message, "headers": [*message.get("headers", ()), *extra]}
             return send(message)
 
         try:
@@ -173,8 +184,8 @@ class PatternLimitMiddleware:
         except RateLimitExceeded as exc:
             if started:
                 raise
-            logger.warning("patternlimit: %s", describe(exc.decision, info or _info(scope, headers, method, path)))
-            await _respond(send, rejection(exc.decision, config, guard.windows))
+            log_decision(exc.decision, info or _info(scope, headers, method, path), None, config)
+            await _respond(send, rejection(exc.decision, config, guard.quotas))
 
 
 def _info(scope: Scope, headers: Headers, method: str, path: str) -> RequestInfo:

@@ -17,8 +17,9 @@ AccountHook = Callable[[RequestInfo], str | None]
 ExemptHook = Callable[[RequestInfo], bool]
 RouteHook = Callable[[RequestInfo], str]
 
-PROBLEM_BASE = "https://patternlimit.dev/problems/"
-"""Where the problem ``type`` URIs of the 429/403/413 bodies point (RFC 9457 only needs them to be stable URIs)."""
+PROBLEM_BASE = "https://iana.org/assignments/http-problem-types#"
+"""The prefix of the problem ``type`` URIs of the 429/403 bodies: the HTTP Problem Types registry, where
+draft-ietf-httpapi-ratelimit-headers registers ``quota-exceeded`` and ``abnormal-usage-detected``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,12 @@ class WebConfig:
     - ``block_status``: the status of a block (403); a throttle is always 429.
     - ``headers_enabled``: send ``RateLimit-Policy`` / ``RateLimit`` on rejections (``Retry-After`` is always sent
       with a 429).
+    - ``headers_on_allowed``: also send ``RateLimit-Policy`` (the policy's exact limit rules) on every response
+      the app gives; off by default, like Flask-Limiter's ``headers_enabled``. Only the ASGI and WSGI middlewares
+      can add it (a decorator or dependency does not see the response).
+    - ``log_identities``: put the raw account id, client address and pattern label (which may quote prompt text)
+      in decision logs; off by default: logs carry a short keyed digest of the account and client address, and
+      the pattern's kind and key (see docs/integrations/common.md, "Logs").
     - ``expose_reason``: put the decision's reason (its figures) in the problem body; off by default, because it
       tells an adversary how far under each threshold to stay.
     - ``exempt``: ``(info) -> bool``; true skips the limiter (health checks, internal callers).
@@ -64,6 +71,8 @@ class WebConfig:
     client_header: str | None = None
     block_status: int = 403
     headers_enabled: bool = True
+    headers_on_allowed: bool = False
+    log_identities: bool = False
     expose_reason: bool = False
     exempt: ExemptHook | None = None
     route: RouteHook | None = None

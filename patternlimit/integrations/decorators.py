@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from patternlimit.errors import ConfigurationError, PatternLimitError, RateLimitExceeded
 from patternlimit.integrations.config import WebConfig
-from patternlimit.integrations.guard import Guard, describe, logger, make_config
+from patternlimit.integrations.guard import Guard, log_decision, logger, make_config
 from patternlimit.integrations.http import RequestInfo, headers_from_asgi
-from patternlimit.integrations.responses import rejection
+from patternlimit.integrations.responses import quotas_of, rejection
 from patternlimit.policy.decision import Action, Decision
 from patternlimit.request import Request
 
@@ -75,11 +75,9 @@ def limit(
         def settle(decision: Decision, facts: Request) -> None:
             if decision.action is Action.ALLOW:
                 return
-            if decision.allowed:
-                logger.info("patternlimit: %s", describe(decision, info, facts))
-                return
-            logger.warning("patternlimit: %s", describe(decision, info, facts))
-            raise RateLimitExceeded(decision)
+            log_decision(decision, info, facts, _LOG_CONFIG)
+            if not decision.allowed:
+                raise RateLimitExceeded(decision)
 
         if inspect.iscoroutinefunction(handler):
 
@@ -121,6 +119,10 @@ def limit(
         return cast(_Handler, wrapper)
 
     return decorate
+
+
+_LOG_CONFIG = WebConfig()
+"""The decorator has no WebConfig: its logs digest accounts with a per-process key and never log identities."""
 
 
 def _with_route(facts: object, route: str) -> Request:
@@ -174,18 +176,18 @@ def starlette_handler(
 ) -> Callable[[Any, Exception], Any]:
     """An exception handler for Starlette/FastAPI that answers :class:`RateLimitExceeded` with the middleware's
     429/403 problem response: ``app.add_exception_handler(RateLimitExceeded, starlette_handler(limiter))``
-    (``limiter`` only supplies the limit rules' windows for ``RateLimit-Policy``)."""
+    (``limiter`` only supplies the limit rules' quotas for ``RateLimit-Policy``)."""
     try:
         from starlette.responses import Response
     except ImportError as exc:  # pragma: no cover - starlette is in the test extra
         raise ImportError('starlette_handler needs starlette: pip install "patternlimit[web]"') from exc
 
-    windows = Guard(limiter, make_config(config, {})).windows if limiter is not None else None
+    quotas = quotas_of(limiter.policy) if limiter is not None else None
 
     def handle(request: Any, exc: Exception) -> Any:
         if not isinstance(exc, RateLimitExceeded):
             raise exc
-        refusal = rejection(exc.decision, config, windows)
+        refusal = rejection(exc.decision, config, quotas)
         return Response(refusal.body, status_code=refusal.status, headers=dict(refusal.headers))
 
     return handle

@@ -7,26 +7,35 @@ Two rules hold everywhere:
   rate limiter must not turn its own outage into the app's (Flask-Limiter's Redis outages became 500s). A
   failing ``account_context`` hook is logged too, and the request is checked without context (age unknown; see
   :mod:`patternlimit.integrations.accounts`).
-- **Log mode never changes the response.** ``Action.LOG`` is logged at INFO and served.
+- **Log mode never changes the response.** ``Action.LOG`` is logged and served.
 
-Throttles and blocks are logged at WARNING on the ``patternlimit.integrations`` logger with the full reason,
-which the client sees only with ``expose_reason``.
+Every decision that is not a plain ALLOW (throttle, block, and LOG, shadowed or not) is logged at WARNING on the
+``patternlimit.integrations`` logger (a child of ``patternlimit``): shadow mode exists to be seen, and uvicorn's
+and gunicorn's default logging prints WARNING and above, nothing below. Each record carries structured fields
+(``extra=``, see :func:`log_fields`) and a one-line message with the full reason (the client sees the reason only
+with ``expose_reason``). Neither holds the raw account id, client address or pattern label (which may quote a
+prompt) unless ``log_identities`` is set, and every text from the request is escaped (:func:`printable`), so a
+path holding ``%0a`` cannot forge a second log line.
+
+With no ``trusted_proxies`` configured, the first request whose socket peer is a private or loopback address is
+warned about, once per middleware: every client then looks like the proxy in front of the app.
 """
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import logging
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
-
-import limits
 
 from patternlimit.errors import ConfigurationError, PatternLimitError
 from patternlimit.integrations.accounts import MISSING, NO_ACCOUNT_FIELDS, AccountFields, ContextLoader
 from patternlimit.integrations.config import WebConfig
 from patternlimit.integrations.extract import account_of, build_request
 from patternlimit.integrations.http import RequestInfo
-from patternlimit.integrations.responses import Rejection, rejection
+from patternlimit.integrations.responses import Rejection, policy_field, quotas_of, rejection
 from patternlimit.policy.decision import Action, Decision
 from patternlimit.request import Request
 
@@ -57,11 +66,24 @@ class Guard:
         self.limiter = limiter
         self.config = config
         self.contexts = ContextLoader(config.account_context, config.context_cache_size, config.context_ttl)
-        self.windows = {
-            rule.name: float(limits.parse(rule.limit).get_expiry())
-            for rule in limiter.policy.rules
-            if rule.type == "limit"
-        }
+        self.quotas = quotas_of(limiter.policy)
+        policies = policy_field(self.quotas) if config.headers_on_allowed else None
+        self.allowed_headers: list[tuple[str, str]] = [] if policies is None else [("ratelimit-policy", policies)]
+        # Checked until the first private or loopback peer, then never again: no cost once warned.
+        self.watch_peers = not config.networks
+
+    def note_peer(self, peer: str) -> None:
+        """Warn once if ``peer`` is private or loopback while no trusted proxy is configured (call only while
+        ``watch_peers``)."""
+        if _behind_proxy(peer):
+            self.watch_peers = False
+            logger.warning(
+                "patternlimit: a request came from %s, a private or loopback address, and no trusted proxy is "
+                "configured: behind a proxy? set trusted_proxies=... (the proxies' CIDRs), or every client is seen "
+                "as the proxy's one address",
+                printable(peer),
+                extra={"peer": printable(peer)},
+            )
 
     def exempt(self, info: RequestInfo) -> bool:
         return self.config.exempt is not None and bool(self.config.exempt(info))
@@ -74,6 +96,8 @@ class Guard:
     def decide(self, info: RequestInfo, body: bytes, complete: bool) -> tuple[Decision, Request] | None:
         """The decision (``limiter.check``) and the request it was made on; None when the limiter failed (logged:
         fail open)."""
+        if self.watch_peers:
+            self.note_peer(info.peer)
         account = account_of(info, self.config)
         request = build_request(info, self.config, account, self.contexts.load(account, info), body, complete)
         try:
@@ -84,6 +108,8 @@ class Guard:
 
     async def adecide(self, info: RequestInfo, body: bytes, complete: bool) -> tuple[Decision, Request] | None:
         """:meth:`decide` under ASGI: ``await limiter.acheck``, and the account context awaited on a cache miss."""
+        if self.watch_peers:
+            self.note_peer(info.peer)
         account = account_of(info, self.config)
         fields = NO_ACCOUNT_FIELDS
         if self.config.account_context is not None and account is not None:
@@ -103,20 +129,97 @@ class Guard:
         """None to serve the request, else the response to send; logs whatever is not a plain ALLOW."""
         if decision.action is Action.ALLOW:
             return None
+        log_decision(decision, info, request, self.config)
         if decision.allowed:
-            if logger.isEnabledFor(logging.INFO):
-                logger.info("patternlimit: %s", describe(decision, info, request))
             return None
-        logger.warning("patternlimit: %s", describe(decision, info, request))
-        return rejection(decision, self.config, self.windows)
+        return rejection(decision, self.config, self.quotas)
 
 
-def describe(decision: Decision, info: RequestInfo, request: Request | None = None) -> str:
-    """One log line: what was done to which request, by which rule, on which pattern, and why."""
-    action = decision.action.value if decision.enforced else f"log (would {decision.shadowed or 'log'})"
-    who = f" account={request.account} ip={request.ip}" if request is not None else ""
-    return f"{action} {info.method} {info.path}{who} rule={decision.rule} pattern={decision.pattern}: {decision.reason}"
+def log_decision(decision: Decision, info: RequestInfo, request: Request | None, config: WebConfig) -> None:
+    """Log a decision that is not a plain ALLOW at WARNING, with :func:`log_fields` as ``extra``."""
+    if logger.isEnabledFor(logging.WARNING):
+        fields = log_fields(decision, info, request, config)
+        logger.warning("patternlimit: %s", describe(fields, decision), extra=fields)
+
+
+def log_fields(decision: Decision, info: RequestInfo, request: Request | None, config: WebConfig) -> dict[str, object]:
+    """The structured fields of a decision's log record, every text escaped by :func:`printable`:
+
+    ``action`` (what was done: ``throttle``, ``block``, ``log``), ``enforced`` (False in shadow mode),
+    ``would`` (the shadowed action, or None), ``rule``, ``pattern_kind``, ``pattern_key`` (hex), ``method``,
+    ``path``, ``account_digest`` and ``client_digest`` (12 hex digits of a keyed BLAKE2b of the account id and
+    the client address, None when absent: the same account gives the same digest within a deployment sharing
+    ``account_key``), ``reason``; with ``log_identities`` also ``account``, ``client_ip`` and ``pattern_label``.
+    """
+    pattern = decision.pattern
+    account = request.account if request is not None else None
+    ip = request.ip if request is not None else None
+    fields: dict[str, object] = {
+        "action": decision.action.value,
+        "enforced": decision.enforced,
+        "would": decision.shadowed.value if decision.shadowed is not None else None,
+        "rule": printable(decision.rule) if decision.rule is not None else None,
+        "pattern_kind": printable(pattern.kind) if pattern is not None else None,
+        "pattern_key": f"{pattern.key:x}" if pattern is not None else None,
+        "method": printable(info.method),
+        "path": printable(info.path),
+        "account_digest": _digest(account, config.digest_key),
+        "client_digest": _digest(ip, config.digest_key),
+        "reason": printable(decision.reason),
+    }
+    if config.log_identities:
+        fields["account"] = printable(account) if account is not None else None
+        fields["client_ip"] = printable(ip) if ip is not None else None
+        fields["pattern_label"] = printable(pattern.label) if pattern is not None else None
+    return fields
+
+
+def describe(fields: Mapping[str, object], decision: Decision) -> str:
+    """One log line from :func:`log_fields`: what was done to which request, by which rule, on which pattern,
+    and why."""
+    action = fields["action"] if decision.enforced else f"log (would {fields['would'] or 'log'})"
+    who = f" account={fields['account_digest']} client={fields['client_digest']}"
+    if "account" in fields:
+        who += f" account_id={fields['account']} ip={fields['client_ip']}"
+    pattern = "-" if fields["pattern_kind"] is None else f"{fields['pattern_kind']}#{fields['pattern_key']}"
+    if fields.get("pattern_label") is not None:
+        pattern += f" {fields['pattern_label']!r}"
+    return (
+        f"{action} {fields['method']} {fields['path']}{who} rule={fields['rule']} pattern={pattern}: {fields['reason']}"
+    )
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character (C0, DEL, C1, and the Unicode line and paragraph separators)
+    written as a ``\\xNN`` or ``\\uNNNN`` escape: nothing taken from a request can end a log line."""
+    if _CONTROL.search(text) is None:
+        return text
+    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _digest(value: str | None, key: bytes) -> str | None:
+    if value is None or value == "":
+        return None
+    return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), key=key[:64], digest_size=6).hexdigest()
+
+
+def _behind_proxy(peer: str) -> bool:
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_private or address.is_loopback
 
 
 def log_failure(info: RequestInfo) -> None:
-    logger.warning("patternlimit: the limiter failed; serving %s %s unchecked", info.method, info.path, exc_info=True)
+    logger.warning(
+        "patternlimit: the limiter failed; serving %s %s unchecked",
+        printable(info.method),
+        printable(info.path),
+        exc_info=True,
+    )

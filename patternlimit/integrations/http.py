@@ -164,29 +164,110 @@ def trust_checker(networks: tuple[Network, ...]) -> Callable[[str], bool]:
 
 
 def _forwarded_for(values: list[str]) -> list[str]:
-    """The ``for=`` node of each element of RFC 7239 ``Forwarded`` headers, in order (``""`` where absent)."""
-    nodes = []
-    for element in ",".join(values).split(","):
-        node = ""
-        for pair in element.split(";"):
-            name, _, value = pair.strip().partition("=")
-            if name.lower() == "for":
-                node = value.strip().strip('"')
-        nodes.append(node)
-    return nodes
+    """The ``for=`` node of each element of RFC 7239 ``Forwarded`` headers, in order (``""`` where absent). Where
+    the header stops being valid, one ``""`` ends the list: the walk stops there, at the last trusted hop."""
+    return [("" if element is None else element.get("for", "")) for element in forwarded_elements(",".join(values))]
+
+
+_TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_VALUE_END = frozenset(',;" \t')
+
+
+def forwarded_elements(value: str) -> list[dict[str, str] | None]:
+    """The elements of a ``Forwarded`` header value (RFC 7239 §4), each as ``{parameter: value}`` with names
+    lower-cased and quoted-strings unquoted (backslash escapes undone); empty elements are skipped (RFC 9110
+    §5.6.1).
+
+    A quoted-string is one value whatever it holds, so ``host="a,for=6.6.6.6"`` is a host, never a second
+    element. Where the value stops following the grammar (an unterminated quote, a parameter without ``=``, a
+    parameter repeated within one element, stray text), a ``None`` ends the list and nothing after it is read: a
+    reader walking from the right then stops at that point instead of guessing where the next element starts.
+    Unquoted values are read up to the next separator, so the unquoted ``for=1.2.3.4:80`` that some proxies send
+    is understood, although the RFC asks for quotes there.
+    """
+    elements: list[dict[str, str] | None] = []
+    pairs: dict[str, str] = {}
+    index, end = 0, len(value)
+    while True:
+        while index < end and value[index] in " \t":
+            index += 1
+        if index < end and value[index] not in ",;":
+            start = index
+            while index < end and value[index] in _TCHAR:
+                index += 1
+            name = value[start:index].lower()
+            if not name or index >= end or value[index] != "=" or name in pairs:
+                elements.append(None)
+                return elements
+            index += 1
+            if index < end and value[index] == '"':
+                index += 1
+                chars = []
+                while True:
+                    if index >= end:  # unterminated quoted-string
+                        elements.append(None)
+                        return elements
+                    char = value[index]
+                    if char == '"':
+                        index += 1
+                        break
+                    if char == "\\":
+                        if index + 1 >= end:
+                            elements.append(None)
+                            return elements
+                        char = value[index + 1]
+                        index += 1
+                    chars.append(char)
+                    index += 1
+                text = "".join(chars)
+            else:
+                start = index
+                while index < end and value[index] not in _VALUE_END:
+                    index += 1
+                text = value[start:index]
+            pairs[name] = text
+            while index < end and value[index] in " \t":
+                index += 1
+        if index >= end:
+            if pairs:
+                elements.append(pairs)
+            return elements
+        if value[index] == ";":
+            index += 1
+        elif value[index] == ",":
+            if pairs:
+                elements.append(pairs)
+            pairs = {}
+            index += 1
+        else:  # text after a value, e.g. a quote in the middle of a token
+            elements.append(None)
+            return elements
 
 
 def _address(entry: str) -> str | None:
-    """An IP address from one forwarding entry (``1.2.3.4``, ``1.2.3.4:80``, ``[2001:db8::1]:80``, ``::1``)."""
+    """An IP address from one forwarding entry (``1.2.3.4``, ``1.2.3.4:80``, ``[2001:db8::1]:80``, ``::1``); None
+    for anything else, such as RFC 7239's ``unknown`` and obfuscated identifiers (``_hidden``), so the walk stops
+    at the last trusted hop."""
     text = entry.strip().strip('"')
     if text.startswith("["):
-        text = text[1 : text.find("]")] if "]" in text else ""
+        close = text.find("]")
+        port = text[close + 1 :] if close > 0 else ""
+        if close < 0 or (port and not (port[0] == ":" and _is_port(port[1:]))):
+            return None
+        text = text[1:close]
     elif text.count(":") == 1:
-        text = text.partition(":")[0]
+        text, _, port = text.partition(":")
+        if not _is_port(port):
+            return None
     try:
         return str(ipaddress.ip_address(text))
     except ValueError:
         return None
+
+
+def _is_port(text: str) -> bool:
+    """A port as RFC 7239 §6 allows it: digits, or an obfuscated identifier (``_abc``)."""
+    return (text.isdigit() and text.isascii()) or (text.startswith("_") and len(text) > 1)
 
 
 # -- the client string -------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from patternlimit.errors import RateLimitExceeded
 from patternlimit.integrations.config import WebConfig
-from patternlimit.integrations.guard import Guard, describe, logger, make_config
+from patternlimit.integrations.guard import Guard, log_decision, make_config
 from patternlimit.integrations.http import RequestInfo, headers_from_environ
 from patternlimit.integrations.responses import Rejection, oversized, rejection
 
@@ -143,19 +143,20 @@ class PatternLimitWSGIMiddleware:
         if refusal is not None:
             return _respond(start_response, refusal)
         started = False
+        extra = self.guard.allowed_headers
 
-        def tracked_start_response(*args: Any) -> Any:
+        def tracked_start_response(status: str, headers: list[tuple[str, str]], *rest: Any, **named: Any) -> Any:
             nonlocal started
             started = True
-            return start_response(*args)
+            return start_response(status, [*headers, *extra] if extra else headers, *rest, **named)
 
         try:
             return self.app(environ, tracked_start_response)
         except RateLimitExceeded as exc:
             # Raised before the app returned its iterable, so nothing has been sent: a new status replaces any the
             # app set (PEP 3333: a second start_response call must pass exc_info).
-            logger.warning("patternlimit: %s", describe(exc.decision, info))
-            refusal = rejection(exc.decision, config, self.guard.windows)
+            log_decision(exc.decision, info, None, config)
+            refusal = rejection(exc.decision, config, self.guard.quotas)
             return _respond(start_response, refusal, error=exc if started else None)
 
 

@@ -107,3 +107,15 @@ def wsgi_echo(environ, start_response):  # type: ignore[no-untyped-def]
 
 def json_loads(data: bytes) -> dict:  # type: ignore[type-arg]
     return json.loads(data)  # type: ignore[no-any-return]
+
+
+PROBLEM = "https://iana.org/assignments/http-problem-types#"
+DEFAULT_POLICY_FIELD = [("account-rate", {"q": 600, "w": 60})]
+"""RateLimit-Policy of the default preset, parsed: its one exact limit rule, the same on every response."""
+
+
+def sf_list(value: str) -> list:  # type: ignore[type-arg]
+    """A Structured Field List as ``[(value, {parameter: value})]``, parsed by http-sf (RFC 9651), not by us."""
+    import http_sf
+
+    return [(item, dict(parameters)) for item, parameters in http_sf.parse(value.encode("ascii"), tltype="list")]

@@ -69,3 +69,57 @@ def test_the_starlette_example_trusts_its_proxies_exempts_health_and_replays_the
     assert len(seen) == 2  # the health checks were exempt
     assert (seen[0].ip, seen[0].client, seen[0].text) == ("198.51.100.4", "tls:t13d1516h2_abc_def", "write a haiku")
     assert seen[1].ip == "203.0.113.5" and seen[1].client.startswith("hdr:")
+
+
+COMMON = DOCS / "common.md"
+FILE = re.compile(r"<!-- file: ([\w.]+) -->\n```\w*\n(.*?)```\n", re.DOTALL)
+RUN = re.compile(r"<!-- run: [\w.]+ -->\n```\n\$ patternlimit ([^\n]*)\n(.*?)```\n", re.DOTALL)
+SCRIPT = re.compile(r"<!-- script: fan-out -->\n```python\n(.*?)```\n", re.DOTALL)
+
+
+def test_the_check_policy_commands_in_common_md_print_what_it_shows(tmp_path, monkeypatch, capsys):
+    from patternlimit.cli import main
+
+    text = COMMON.read_text()
+    files = FILE.findall(text)
+    runs = RUN.findall(text)
+    assert [name for name, _ in files] == ["policy.toml", "broken.yaml"] and len(runs) == 2
+    for name, content in files:
+        (tmp_path / name).write_text(content)
+    monkeypatch.chdir(tmp_path)
+    for (arguments, expected), code in zip(runs, (0, 2), strict=True):
+        assert main(arguments.split()) == code
+        captured = capsys.readouterr()
+        assert captured.out + captured.err == expected
+
+
+def test_the_version_common_md_shows_is_the_installed_one():
+    import patternlimit
+
+    assert f"(`patternlimit {patternlimit.__version__}`)" in COMMON.read_text()
+
+
+def test_the_fan_out_script_in_common_md_sees_a_throttle_from_the_fastapi_example(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.integrations.servers import serve
+
+    [script] = SCRIPT.findall(COMMON.read_text())
+    (tmp_path / "fan_out.py").write_text(script)
+    # the command the page gives: uvicorn examples.fastapi_app:app --no-proxy-headers (servers.command)
+    with serve("fastapi-uvicorn", "uvicorn", "examples.fastapi_app:app") as server:
+        run = subprocess.run(
+            [sys.executable, "fan_out.py", server.url + "/v1/messages"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+    lines = run.stdout.splitlines()
+    rounds = [line for line in lines if line.startswith("round ")]
+    assert rounds[0] == "round 0: {200: 64}" and rounds[2] == "round 2: {429: 64}"
+    assert "429" in rounds[1]
+    first = next(line for line in lines if line.startswith("429:"))
+    assert "'ratelimit': '\"pattern\";r=0;t=" in first and "'ratelimit-policy': '\"account-rate\";q=600;w=60'" in first
