@@ -38,7 +38,7 @@ ALLOWED: dict[str, set[str]] = {
     "integrations": _ENGINE,
     "sim": _ENGINE,
     "sidecar": _ENGINE | {"integrations"},
-    "cli": _ENGINE | {"integrations", "sidecar", "sim"},
+    "cli": _ENGINE | {"integrations", "sidecar", "sim", "__init__"},  # __init__ for __version__
     "__init__": _ENGINE | {"integrations"},
     "__main__": {"cli"},
     "_testing": set(),  # test and benchmark harness: may import anything, imported by nothing in the package

@@ -103,7 +103,7 @@ def test_the_fan_out_script_in_common_md_sees_a_throttle_from_the_fastapi_exampl
     import subprocess
     import sys
 
-    from tests.integrations.servers import serve
+    from patternlimit._testing.web_servers import serve
 
     [script] = SCRIPT.findall(COMMON.read_text())
     (tmp_path / "fan_out.py").write_text(script)

@@ -13,8 +13,8 @@ import random
 import httpx
 import pytest
 
+from patternlimit._testing.web_servers import Server, memory_kib, serve
 from tests.integrations import support
-from tests.integrations.servers import Server, memory_kib, serve
 
 SERVERS = {
     "fastapi-uvicorn": ("uvicorn", "examples.fastapi_app:app"),
