@@ -77,7 +77,17 @@ def build() -> dict[int, str]:
             folded = skeleton(skeleton(char).casefold()).casefold()
             if folded != char:
                 table[code] = folded
-    return table
+    # Make the table idempotent (no replacement holds a mapped code point), so that replacing one distinct
+    # character at a time, in any order, gives what one pass of ``str.translate`` gives.
+    while True:
+        changed = False
+        for code, replacement in table.items():
+            again = replacement.translate(table)
+            if again != replacement:
+                table[code] = again
+                changed = True
+        if not changed:
+            return table
 
 
 def render(table: dict[int, str]) -> str:
