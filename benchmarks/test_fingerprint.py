@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import unicodedata
 
 import pytest
 import xxhash
@@ -18,6 +19,7 @@ from datasketch import MinHash
 from patternlimit import Keyring
 from patternlimit._kernels.reference import text as text_reference
 from patternlimit.fingerprint import TextFingerprint, TextFingerprinter, client_fingerprint, network_prefix
+from patternlimit.fingerprint.normalise import normalise
 
 SECRET = b"benchmark secret, not for production"
 
@@ -56,9 +58,24 @@ def coding_prompt(size: int) -> str:
     return opening + code[: size - len(opening) - len(closing)] + closing
 
 
+def indented(text: str) -> str:
+    """Every line indented by four spaces: the indentation step of the normaliser has work to do."""
+    return "\n".join("    " + line for line in text.replace(". ", ".\n").split("\n"))
+
+
+def homoglyphs(text: str) -> str:
+    """Cyrillic look-alikes for ``a``, ``e`` and ``o``: the Unicode steps of the normaliser have work to do."""
+    return text.translate({ord("a"): "\u0430", ord("e"): "\u0435", ord("o"): "\u043e"})
+
+
+ACCENTED = "Écris une fonction qui trie les données déjà reçues, vérifie leur intégrité et répond en français. "
+
 PROMPTS = {
     "prose_2k": prose(2048),
     "coding_2k": coding_prompt(2048),
+    "indented_prose_2k": indented(prose(1900))[:2048],
+    "homoglyph_prose_2k": homoglyphs(prose(2048)),
+    "accented_nfd_2k": unicodedata.normalize("NFD", ACCENTED * 20)[:1900],
     "prose_64k": prose(65536),
     "prose_1m": prose(1 << 20),
 }
@@ -113,6 +130,15 @@ def test_text_fingerprint_many(benchmark, fingerprinter, name):
     if benchmark.stats:
         benchmark.extra_info["us_per_text_min"] = round(benchmark.stats.stats.min * 1e6 / BATCH_TEXTS, 3)
         benchmark.extra_info["us_per_text_median"] = round(benchmark.stats.stats.median * 1e6 / BATCH_TEXTS, 3)
+
+
+@pytest.mark.parametrize("name", ["prose_2k", "indented_prose_2k", "homoglyph_prose_2k", "accented_nfd_2k"])
+def test_text_normalise(benchmark, name):
+    """The normalisation step alone (its share of ``fingerprint``): case and indentation for ASCII, NFKC and the
+    folding table too when there is a non-ASCII character."""
+    text = PROMPTS[name]
+    benchmark(normalise, text)
+    benchmark.extra_info["input_bytes"] = len(text.encode())
 
 
 def test_text_fingerprint_bytes_input(benchmark, fingerprinter):

@@ -10,7 +10,10 @@ prompt into keys that stay equal across the fillers:
   WWW 2007), shared by near-duplicates whose edges differ;
 * ``content``: a keyed hash of the exact (sampled) bytes, for counting distinct fillers per template.
 
-The whole computation is one numba pass over the bytes (:mod:`patternlimit._kernels.text`, which states every
+The text is first normalised (:mod:`patternlimit.fingerprint.normalise`: NFKC, invisible characters removed,
+Unicode spaces and TR39 look-alikes folded, case folded, common indentation removed), so that mutations a reader
+does not see do not change the keys; ASCII text pays only for the case and indentation steps. Then the whole
+computation is one numba pass over the bytes (:mod:`patternlimit._kernels.text`, which states every
 masking rule; :mod:`patternlimit.fingerprint.tokens` states them in plain Python for labels); inputs longer than
 ``max_bytes`` are sampled to their first and last ``max_bytes / 2`` bytes, so the cost is capped. See
 ``docs/fingerprints.md`` for the thresholds and the measured collision rates.
@@ -29,6 +32,7 @@ from patternlimit._kernels import text as kernels
 from patternlimit._kernels.entry import direct
 from patternlimit._kernels.simhash import PLANES, simhash_band_keys
 from patternlimit.errors import ConfigurationError
+from patternlimit.fingerprint.normalise import normalise, normalise_bytes
 from patternlimit.fingerprint.tokens import tokenize
 from patternlimit.keying import Keyring
 
@@ -65,7 +69,8 @@ class TextFingerprint(NamedTuple):
     """Near-duplicate band keys (``bands`` blocks of the frame's SimHash, each keyed with its block index); empty
     when the frame has fewer than 2 tokens (no bigram to hash)."""
     content: int
-    """Keyed xxh3-64 of the exact sampled bytes, top bit dropped: equal texts, equal keys."""
+    """Keyed xxh3-64 of the exact sampled bytes of the normalised text, top bit dropped: equal texts (after
+    normalisation), equal keys."""
     frame_tokens: int
     """Frame tokens seen in the sample, after consecutive identical placeholders collapse."""
     edges: tuple[int, ...] = ()
@@ -151,27 +156,28 @@ class TextFingerprinter:
         return f"TextFingerprinter(max_bytes={self.max_bytes}, edge_tokens={self.edge_tokens}, bands={self.bands})"
 
     def sample(self, text: TextInput) -> bytes:
-        """The bytes that are fingerprinted: UTF-8 (lone surrogates kept) of ``text``, capped at ``max_bytes`` by
-        keeping the first and last ``max_bytes // 2`` bytes. Raises ``TypeError`` for anything but text or bytes."""
+        """The bytes that are fingerprinted: the UTF-8 (lone surrogates kept) of ``text`` normalised
+        (:func:`~patternlimit.fingerprint.normalise.normalise`), capped at ``max_bytes`` by keeping the first and
+        last ``max_bytes // 2`` bytes; a longer input is normalised only at those two ends. Raises ``TypeError``
+        for anything but text or bytes."""
         half = self._half
         if isinstance(text, str):
             if len(text) > self.max_bytes:
                 # Every character encodes to at least one byte, so the sample's head and tail come from at most
-                # ``half`` characters at each end: encode only those, not a megabyte of text.
-                head = text[:half].encode("utf-8", "surrogatepass")[:half]
-                return head + text[-half:].encode("utf-8", "surrogatepass")[-half:]
-            data = text.encode("utf-8", "surrogatepass")
-        elif isinstance(text, bytes):
-            data = text
-        elif isinstance(text, bytearray | memoryview):
+                # ``half`` characters at each end: normalise and encode only those, not a megabyte of text.
+                head = normalise(text[:half]).encode("utf-8", "surrogatepass")[:half]
+                return head + normalise(text[-half:]).encode("utf-8", "surrogatepass")[-half:]
+            data = normalise(text).encode("utf-8", "surrogatepass")
+        elif isinstance(text, bytes | bytearray | memoryview):
             view = memoryview(text)
             view = view.cast("B") if view.c_contiguous else memoryview(view.tobytes())
             if len(view) > self.max_bytes:
-                return bytes(view[:half]) + bytes(view[-half:])
-            return bytes(view)
+                return normalise_bytes(bytes(view[:half]))[:half] + normalise_bytes(bytes(view[-half:]))[-half:]
+            data = normalise_bytes(bytes(view))
         else:
             raise TypeError(f"text must be str, bytes, bytearray or memoryview, got {type(text).__name__}")
         if len(data) > self.max_bytes:
+            # NFKC can lengthen a text (a ligature becomes several letters).
             return data[:half] + data[-half:]
         return data
 
@@ -180,8 +186,9 @@ class TextFingerprinter:
         raises ``TypeError`` only when ``text`` is not ``str``, ``bytes``, ``bytearray`` or ``memoryview``."""
         # The common case inline: a str short enough that its UTF-8 (at most 4 bytes a character) fits max_bytes.
         # Each Python call and lookup here costs 30-60 ns, and this wrapper is a fifth of the cost of a 2 KB prompt.
-        if type(text) is str and len(text) <= self._unsampled_chars:
-            data = text.encode("utf-8", "surrogatepass")
+        # Only non-ASCII text can grow under normalisation (NFKC), so only it needs the length check of sample().
+        if type(text) is str and len(text) <= self._unsampled_chars and text.isascii():
+            data = normalise(text).encode("ascii")
         else:
             data = self.sample(text)
         buffers = self._buffers
@@ -214,8 +221,8 @@ class TextFingerprinter:
         samples: list[bytes] = []
         pending_bytes = 0
         for index, text in enumerate(texts):
-            if type(text) is str and len(text) <= unsampled:
-                data = text.encode("utf-8", "surrogatepass")
+            if type(text) is str and len(text) <= unsampled and text.isascii():
+                data = normalise(text).encode("ascii")
             else:
                 try:
                     data = self.sample(text)

@@ -37,7 +37,7 @@ def test_different_code_payloads_numbers_and_identifiers_share_the_template(fing
     # Fifteen frame tokens: all of them are edge tokens, so the name and the number sit inside the key, masked.
     frame = "Please review the function {name} below and point out every bug:\n{code}\nAnswer with {number} bullets."
     variants = [
-        frame.format(code="```js\nlet x = 1;\n```", name="getUser", number="42"),
+        frame.format(code="```js\nlet x = 1;\n```", name="get_user", number="42"),
         frame.format(code="```\nfor i in range(10):\n    print(i)\n```", name="parse_rows", number="3.14"),
         frame.format(code="    int main() { return 0; }\n    // more", name="Foo.bar", number="1,000,000"),
         frame.format(code="```rust\nfn main() {}\n```", name="x86_64", number="-7"),
@@ -46,7 +46,7 @@ def test_different_code_payloads_numbers_and_identifiers_share_the_template(fing
     assert {result.frame_tokens for result in results} == {15}
     assert len({result.template for result in results}) == 1
     assert len({result.content for result in results}) == len(variants)
-    without_code = fingerprinter.fingerprint(frame.format(code="", name="getUser", number="42"))
+    without_code = fingerprinter.fingerprint(frame.format(code="", name="get_user", number="42"))
     assert without_code.template != results[0].template  # the payload count is part of the template
 
 

@@ -26,13 +26,19 @@ def test_empty_and_blank_text_have_no_template_and_no_bands(fingerprinter):
     for text in ("", "   ", "\n\n\t  \r\n", b"", b"\x0b\x0c"):
         result = fingerprinter.fingerprint(text)
         assert result.template == 0 and result.bands == () and result.frame_tokens == 0
-    assert fingerprinter.fingerprint("").content != fingerprinter.fingerprint(" ").content
+    # Normalised, a blank text is blank whatever its whitespace: one content key.
+    assert fingerprinter.fingerprint("").content == fingerprinter.fingerprint(" ").content
+    assert fingerprinter.fingerprint("").content != fingerprinter.fingerprint("a").content
 
 
 def test_only_code_has_no_frame(fingerprinter):
     result = fingerprinter.fingerprint("```python\nimport os\nprint(os.getcwd())\n```")
     assert result == TextFingerprint(0, (), result.content, 0)
-    assert fingerprinter.fingerprint("    x = 1\n    y = 2\n").frame_tokens == 0
+    # Indentation common to every line is not payload: indented, the same lines have the same frame.
+    indented = fingerprinter.fingerprint("    x = 1\n    y = 2\n")
+    assert indented.frame_tokens == 4
+    assert indented.template == fingerprinter.fingerprint("x = 1\ny = 2\n").template
+    assert fingerprinter.fingerprint("Fix this:\n    x = 1\n    y = 2\n").frame_tokens == 2
 
 
 def test_one_token_has_a_template_but_no_bands(fingerprinter):
@@ -245,7 +251,8 @@ def test_label_is_ascii_bounded_and_never_raises(fingerprinter):
         assert len(label) <= 40 * (12 + 8 + 1)
     assert fingerprinter.label("") == ""
     assert fingerprinter.label("```only code```") == "{code}"
-    assert "caf\\xe9" in fingerprinter.label(hostile) and "\\u202e" in fingerprinter.label(hostile)
+    # The bidi override is removed before fingerprinting, so the label (the key's tokens) does not show it.
+    assert "caf\\xe9" in fingerprinter.label(hostile) and "\\u202e" not in fingerprinter.label(hostile)
 
 
 def test_label_rejects_a_bad_word_count(fingerprinter):
