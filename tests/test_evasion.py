@@ -1,6 +1,6 @@
 """A templated campaign that mutates its text in ways a reader does not see is stopped as often as the plain one.
 
-300 young accounts send one structured coding template with varied fillers (:func:`tests.traffic.campaign_prompt`),
+300 young accounts send one structured coding template with varied fillers (:func:`patternlimit._testing.traffic.campaign_prompt`),
 through the default preset; each mutation is applied at increasing rates to every request's text. The stopped share
 must stay within 5 points of the unmutated campaign's. The last test shows that normalisation does not make
 legitimate, varied prompts from many new accounts share template keys.
@@ -15,9 +15,9 @@ from collections.abc import Callable
 import pytest
 
 from patternlimit import Action, Limiter, Request
+from patternlimit._testing import traffic
 from patternlimit.fingerprint import TextFingerprinter
 from patternlimit.keying import Keyring
-from tests import traffic
 
 ACCOUNTS = 300
 PER_ACCOUNT = 3
