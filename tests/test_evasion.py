@@ -1,6 +1,6 @@
 """A templated campaign that mutates its text in ways a reader does not see is stopped as often as the plain one.
 
-300 young accounts send one structured coding template with varied fillers (:func:`patternlimit._testing.traffic.campaign_prompt`),
+300 young accounts send one structured coding template with varied fillers (``patternlimit._testing.traffic``),
 through the default preset; each mutation is applied at increasing rates to every request's text. The stopped share
 must stay within 5 points of the unmutated campaign's. The last test shows that normalisation does not make
 legitimate, varied prompts from many new accounts share template keys.
