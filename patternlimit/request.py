@@ -6,7 +6,7 @@ import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import MappingProxyType
 
 from patternlimit.errors import InvalidRequestError
@@ -114,7 +114,7 @@ def _created_at(value: object) -> float | None:
     if isinstance(value, datetime):
         # A naive datetime is read as UTC: the convention of user stores that keep UTC without a zone, and of
         # datetime.utcnow(). Local time would make one stored value mean different ages on different servers.
-        moment = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         return moment.timestamp()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise _fail("account_created_at", "epoch seconds (a float or int), a datetime or None", value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -77,7 +77,7 @@ def test_what_has_one_meaning_is_converted():
     aware = datetime(2025, 1, 1, tzinfo=timezone(timedelta(hours=2)))
     assert Request(account_created_at=aware).account_created_at == aware.timestamp()  # type: ignore[arg-type]
     naive = datetime(2025, 1, 1)
-    expected = naive.replace(tzinfo=timezone.utc).timestamp()
+    expected = naive.replace(tzinfo=UTC).timestamp()
     assert Request(account_created_at=naive).account_created_at == expected  # type: ignore[arg-type]
     assert Request(account_created_at=1_700_000_000).account_created_at == 1.7e9
     assert math.isnan(Request(account_created_at=float("nan")).account_created_at or 0.0)

@@ -32,7 +32,7 @@ class Clock:
     """See the module docstring. ``admit`` is called outside the limiter's lock: two threads may race on
     :attr:`latest`, which then trails the true latest by their difference, well within the tolerance."""
 
-    __slots__ = ("latest", "live", "tolerance", "adjusted")
+    __slots__ = ("adjusted", "latest", "live", "tolerance")
 
     def __init__(self, mode: ClockMode = "live", tolerance: float = DEFAULT_TOLERANCE) -> None:
         if mode not in ("live", "replay"):

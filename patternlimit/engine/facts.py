@@ -10,6 +10,7 @@ kind carries the whole-frame template key and, for long frames, the opening and 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import time
@@ -20,6 +21,7 @@ import xxhash
 
 from patternlimit._kernels.layout import MAX_KEYS
 from patternlimit._tables import remember
+from patternlimit.errors import InvalidRequestError
 from patternlimit.fingerprint import TextFingerprinter, network_prefix
 from patternlimit.fingerprint.network import MAX_ADDRESS_CHARS, is_public_network
 from patternlimit.fingerprint.text import TextFingerprint
@@ -27,7 +29,6 @@ from patternlimit.keying import Keyring, keyed_hash
 from patternlimit.policy.compile import CompiledPolicy
 from patternlimit.policy.models import Policy
 from patternlimit.policy.standing import Standing, standing_of
-from patternlimit.errors import InvalidRequestError
 from patternlimit.request import TIME_LIMIT, Request
 
 _YOUNG, _ESTABLISHED, _TRUSTED = Standing.YOUNG, Standing.ESTABLISHED, Standing.TRUSTED
@@ -273,11 +274,15 @@ def check_input(request: object, now: object, index: int | None = None) -> float
         raise InvalidRequestError(f"{where} must be a patternlimit.Request, got {type(request).__name__}")
     if type(now) is float and 0.0 <= now < TIME_LIMIT:
         return now
-    if isinstance(now, bool) or not isinstance(now, numbers.Real) or not 0.0 <= now < TIME_LIMIT:
+    seconds = math.nan
+    if isinstance(now, numbers.Real) and not isinstance(now, bool):
+        with contextlib.suppress(OverflowError):  # an int past the float range: not a time
+            seconds = float(now)
+    if not 0.0 <= seconds < TIME_LIMIT:
         shown = repr(now) if len(repr(now)) <= 40 else repr(now)[:37] + "..."
         where = "now" if index is None else f"check_many(): now[{index}]"
         raise InvalidRequestError(f"{where} must be epoch seconds in [0, 1e12), got {shown}")
-    return float(now)
+    return seconds
 
 
 def times_of(now: object, count: int) -> list[object]:

@@ -65,8 +65,8 @@ class Limiter:
     makes a missing secret an error. ``clock="live"`` (the default) counts a time more than ``clock_tolerance``
     seconds ahead of the wall clock, or behind the limiter's latest time, at the limiter's latest time, so no one
     request (nor another process's record) can move the windows; ``clock="replay"`` takes every time as given, for
-    simulations and log replays (see docs/limiter.md). Thread-safe: concurrent ``check()`` calls serialise on one lock around the
-    sketch update and the decision (fingerprinting runs outside it).
+    simulations and log replays (see docs/limiter.md). Thread-safe: concurrent ``check()`` calls serialise on one
+    lock around the sketch update and the decision (fingerprinting runs outside it).
     """
 
     def __init__(
@@ -159,17 +159,17 @@ class Limiter:
         """:meth:`check` for each request in order, with the same answers; ``now`` is one time or one per request.
 
         Every request and time is checked before any is counted: an :class:`InvalidRequestError` names the first
-        bad one (``requests[99]``, ``now[99]``) and leaves the state as it was. In memory the batch is decided in chunks of ``_CHUNK`` requests, each with one text kernel call and
-        one sketch kernel call; with shared storage, in one exchange."""
+        bad one (``requests[99]``, ``now[99]``) and leaves the state as it was. In memory the batch is decided in
+        chunks of ``_CHUNK`` requests, each with one text kernel call and one sketch kernel call; with shared
+        storage, in one exchange."""
         if not isinstance(requests, list | tuple):
             if isinstance(requests, str | bytes) or not isinstance(requests, Iterable):
                 raise InvalidRequestError(f"check_many() takes a sequence of Requests, got {type(requests).__name__}")
             requests = list(requests)
         given = times_of(now, len(requests))
         # Every request and time is checked before any is counted, so an error leaves the state as it was.
-        checked = [
-            check_input(request, moment, index) for index, (request, moment) in enumerate(zip(requests, given))
-        ]
+        pairs = enumerate(zip(requests, given, strict=True))
+        checked = [check_input(request, moment, index) for index, (request, moment) in pairs]
         admit = self._clock.admit
         times = [admit(moment) for moment in checked]
         if self._replicator is not None:

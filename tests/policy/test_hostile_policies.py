@@ -137,7 +137,7 @@ def test_every_field_at_fault_is_listed():
 
 
 def test_huge_limit_rates_are_refused():
-    with pytest.raises(ConfigurationError, match="rules.0.limit"):
+    with pytest.raises(ConfigurationError, match=r"rules\.0\.limit"):
         load_policy({"rules": [{"type": "limit", "name": "l", "limit": f"{10**30}/second"}]})
 
 
@@ -149,10 +149,14 @@ def test_huge_limit_rates_are_refused():
         ("deep.yaml", "name: " + "[" * 5000 + "]" * 5000),
         ("deep-block.yaml", "".join(" " * depth + "a:\n" for depth in range(0, 10_000, 2))),
         ("deep.toml", "name = " + "[" * 5000 + "]" * 5000),
-        ("aliases.yaml", "a: &a [1,1,1,1,1,1,1,1,1,1]\n" + "".join(
-            f"{chr(98 + level)}: &{chr(98 + level)} [{', '.join(['*' + chr(97 + level)] * 10)}]\n"
-            for level in range(8)
-        )),
+        (
+            "aliases.yaml",
+            "a: &a [1,1,1,1,1,1,1,1,1,1]\n"
+            + "".join(
+                f"{chr(98 + level)}: &{chr(98 + level)} [{', '.join(['*' + chr(97 + level)] * 10)}]\n"
+                for level in range(8)
+            ),
+        ),
         ("big.json", '{"name": "' + "x" * (2 << 20) + '"}'),
     ],
 )
