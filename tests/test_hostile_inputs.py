@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -166,6 +167,15 @@ def test_a_far_future_or_far_past_time_changes_no_later_decision(skew, batched):
     skewed_limiter = Limiter(secret=SECRET)
     assert run(skewed_limiter, skew, batched) == control
     assert skewed_limiter._clock.adjusted == 1
+
+
+def test_times_each_a_little_ahead_cannot_walk_the_clock_away():
+    limiter = Limiter(secret=SECRET)
+    start = time.time()
+    for step in range(20):
+        limiter.check(SKEWED, start + 290.0 * step)
+    assert limiter._clock.latest <= time.time() + 300.0
+    assert limiter._clock.adjusted >= 18
 
 
 def test_replay_mode_takes_times_as_given():

@@ -32,7 +32,7 @@ class Clock:
     """See the module docstring. ``admit`` is called outside the limiter's lock: two threads may race on
     :attr:`latest`, which then trails the true latest by their difference, well within the tolerance."""
 
-    __slots__ = ("adjusted", "latest", "live", "tolerance")
+    __slots__ = ("adjusted", "ceiling", "latest", "live", "tolerance")
 
     def __init__(self, mode: ClockMode = "live", tolerance: float = DEFAULT_TOLERANCE) -> None:
         if mode not in ("live", "replay"):
@@ -43,6 +43,10 @@ class Clock:
         self.tolerance = float(tolerance)
         self.latest = 0.0
         """The latest time accepted (0 before the first)."""
+        self.ceiling = 0.0
+        """The wall clock when last read, plus the tolerance: no time above it is accepted. Read again only when a
+        time exceeds it (once per tolerance in steady traffic), so a run of times each a little ahead of the last
+        cannot walk the clock away from the wall clock."""
         self.adjusted = 0
         """How many times were counted at the limiter's clock instead of their own."""
 
@@ -52,24 +56,22 @@ class Clock:
         if not self.live:
             return now
         latest = self.latest
-        if now > latest:
-            if now - latest <= self.tolerance and latest:
-                self.latest = now  # the common case: a little after the last, no wall clock needed
-                return now
+        if now < latest - self.tolerance:
+            self.adjusted += 1
+            return latest
+        if now > self.ceiling:
             if wall is None:
                 wall = time.time()
-            if now <= wall + self.tolerance:
-                self.latest = now
-                return now
-            self.adjusted += 1
-            if not latest:
+            self.ceiling = wall + self.tolerance
+            if now > self.ceiling:
+                self.adjusted += 1
+                if latest:
+                    return latest
                 self.latest = wall
                 return wall
-            return latest
-        if latest - now <= self.tolerance:
-            return now
-        self.adjusted += 1
-        return latest
+        if now > latest:
+            self.latest = now
+        return now
 
     def bound(self, until: float, horizon: float) -> float:
         """An expiry another process recorded, no later than ``horizon`` (the longest the policy gives) after the

@@ -135,10 +135,12 @@ class SharedState:
             if 4 + size + state.arrays_nbytes != len(blob):
                 raise ValueError("the snapshot's length does not match its header")
             state.load(blob, 4 + size)
+            # Expiries are held to this process's clock, as applied records are (see apply).
+            clock, horizon = decider.clock, memory.policy.memory
             for key, rule, until in header["flags"]:
-                memory.flags.put(int(key), Flag(str(rule), float(until)))
+                memory.flags.put(int(key), Flag(str(rule), clock.bound(_time(until), horizon)))
             for key, caught, until in header["taints"]:
-                memory.taints.put(int(key), Taint(int(caught), float(until)))
+                memory.taints.put(int(key), Taint(int(caught), clock.bound(_time(until), horizon)))
             for key, kind, label in header["labels"]:
                 decider.labels.put(int(key), str(kind), str(label))
         except (ValueError, KeyError, TypeError) as exc:
