@@ -10,6 +10,7 @@ from __future__ import annotations
 from patternlimit.engine import Limiter, TopPattern
 from patternlimit.errors import (
     ConfigurationError,
+    InvalidRequestError,
     PatternLimitError,
     RateLimitExceeded,
     SketchMismatchError,
@@ -29,6 +30,7 @@ __all__ = [
     "Action",
     "ConfigurationError",
     "Decision",
+    "InvalidRequestError",
     "Keyring",
     "Limiter",
     "PatternLimitError",

@@ -4,6 +4,7 @@ Every error the library raises on purpose derives from :class:`PatternLimitError
 
     PatternLimitError
       ConfigurationError    bad policy, URI, secret or sketch parameter; wraps the cause (raise ... from exc)
+      InvalidRequestError   a Request field, a time or a batch the limiter cannot take; also TypeError and ValueError
       StorageError          backend failure; keeps the driver exception as __cause__
       SketchMismatchError   merging or loading sketches of different shape or seed
       RateLimitExceeded     raised only by the ``limit`` decorator on a throttle or block; carries ``.decision``
@@ -27,6 +28,16 @@ class ConfigurationError(PatternLimitError, ValueError):
     """A parameter, policy, storage URI or secret is invalid.
 
     Also a :class:`ValueError`, so code that guards a constructor with ``except ValueError`` keeps working.
+    """
+
+
+class InvalidRequestError(PatternLimitError, TypeError, ValueError):
+    """A :class:`~patternlimit.Request` field, a ``now`` or a ``check_many`` batch is not what the limiter takes.
+
+    Raised when the request is built (``Request(account=5)``) or checked (``now=float("inf")``), never later: a
+    request that was accepted once is accepted every time. Also a :class:`TypeError` and a :class:`ValueError`, as
+    Python's own argument errors are, so ``except TypeError`` / ``except ValueError`` guards keep working. The
+    message names the field (``Request.route``, ``requests[99]``) and what would be valid.
     """
 
 

@@ -133,7 +133,7 @@ def test_reload_swaps_the_policy_keeps_the_counts_and_refuses_a_bad_one():
 
 def test_reload_to_another_capacity_starts_the_sketches_afresh_and_keeps_overrides():
     limiter = Limiter(secret=SECRET)
-    limiter.deny(account="mallory", duration=600, now=traffic.START)
+    limiter.deny(account="mallory", duration=86400, now=traffic.START)
     for now, request in traffic.campaign(accounts=30, per_account=2):
         limiter.check(request, now)
     smaller = DISTILLATION_DEFENSE.model_copy(

@@ -18,6 +18,7 @@ import numpy as np
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from patternlimit._kernels.layout import COLUMNS, MAX_KEYS, NEVER
+from patternlimit.engine.clock import Clock
 from patternlimit.engine.facts import FactsBuilder, RequestFacts
 from patternlimit.engine.memory import AccountRecord, Memory
 from patternlimit.engine.overrides import Override, Overrides
@@ -74,6 +75,8 @@ class Decider:
         self.lock = threading.Lock()
         self.overrides = Overrides()
         self.stats = Stats()
+        self.clock = Clock("replay")
+        """The clock records from other processes are admitted by (the limiter sets its own)."""
         self.limits_storage = limits_storage
         self._strategies = {
             "moving-window": MovingWindowRateLimiter(limits_storage),

@@ -10,9 +10,11 @@ kind carries the whole-frame template key and, for long frames, the opening and 
 
 from __future__ import annotations
 
+import contextlib
 import math
+import numbers
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from time import perf_counter
 
@@ -20,6 +22,7 @@ import xxhash
 
 from patternlimit._kernels.layout import MAX_KEYS
 from patternlimit._tables import remember
+from patternlimit.errors import InvalidRequestError
 from patternlimit.fingerprint import TextFingerprinter, network_prefix
 from patternlimit.fingerprint.network import MAX_ADDRESS_CHARS, is_public_network
 from patternlimit.fingerprint.text import TextFingerprint
@@ -27,7 +30,7 @@ from patternlimit.keying import Keyring, keyed_hash
 from patternlimit.policy.compile import CompiledPolicy
 from patternlimit.policy.models import Policy
 from patternlimit.policy.standing import Standing, standing_of
-from patternlimit.request import Request
+from patternlimit.request import TIME_LIMIT, Request
 
 _YOUNG, _ESTABLISHED, _TRUSTED = Standing.YOUNG, Standing.ESTABLISHED, Standing.TRUSTED
 """Module aliases: ``Standing.YOUNG`` goes through the enum's metaclass, about 75 ns a lookup."""
@@ -291,24 +294,34 @@ class FactsBuilder:
         return [keyed_hash(f"{name}\x00{value}", self.seeds["attribute"])] if value else []
 
 
-def check_input(request: Request, now: float) -> None:
-    """Raise ``TypeError``/``ValueError`` for a request or time the limiter cannot take."""
+def check_input(request: object, now: object, index: int | None = None) -> float:
+    """``now`` as a float, after checking that ``request`` is a :class:`Request` (whose fields it checked itself)
+    and ``now`` epoch seconds in ``[0, 1e12)``; else :class:`InvalidRequestError` naming the batch ``index``."""
     if type(request) is not Request and not isinstance(request, Request):
-        raise TypeError(f"check() takes a patternlimit.Request, got {type(request).__name__}")
-    if not (type(now) is float or isinstance(now, int | float)) or not 0.0 <= now < 1e12:
-        raise ValueError(f"now must be epoch seconds in [0, 1e12), got {now!r}")
-    cost = request.cost
-    if type(cost) is not int or not 0 <= cost < 1 << 32:
-        raise ValueError(f"Request.cost must be an int in [0, 2**32), got {cost!r}")
+        where = "check()" if index is None else f"check_many(): requests[{index}]"
+        raise InvalidRequestError(f"{where} must be a patternlimit.Request, got {type(request).__name__}")
+    if type(now) is float and 0.0 <= now < TIME_LIMIT:
+        return now
+    seconds = math.nan
+    if isinstance(now, numbers.Real) and not isinstance(now, bool):
+        with contextlib.suppress(OverflowError):  # an int past the float range: not a time
+            seconds = float(now)
+    if not 0.0 <= seconds < TIME_LIMIT:
+        shown = repr(now) if len(repr(now)) <= 40 else repr(now)[:37] + "..."
+        where = "now" if index is None else f"check_many(): now[{index}]"
+        raise InvalidRequestError(f"{where} must be epoch seconds in [0, 1e12), got {shown}")
+    return seconds
 
 
-def times_of(now: float | Sequence[float] | None, count: int) -> list[float]:
-    """One time per request: the wall clock, one time for all, or one each."""
+def times_of(now: object, count: int) -> list[object]:
+    """One time per request: the wall clock, one time for all, or one each (checked by :func:`check_input`)."""
     if now is None:
         return [time.time()] * count
-    if isinstance(now, int | float):
-        return [float(now)] * count
+    if isinstance(now, numbers.Real):
+        return [now] * count
+    if isinstance(now, str | bytes) or not isinstance(now, Iterable):
+        raise InvalidRequestError(f"now must be one time or one per request, got {type(now).__name__}")
     times = list(now)
     if len(times) != count:
-        raise ValueError(f"now must be one time or one per request ({count}), got {len(times)}")
+        raise InvalidRequestError(f"now must be one time or one per request ({count}), got {len(times)}")
     return times

@@ -15,10 +15,11 @@ A facade over the engine's parts, each in a module of its own:
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from patternlimit._tables import BoundedTable
+from patternlimit.engine.clock import DEFAULT_TOLERANCE, Clock, ClockMode
 from patternlimit.engine.decide import Decider
 from patternlimit.engine.facts import FactsBuilder, check_input, times_of
 from patternlimit.engine.labels import Labels
@@ -27,6 +28,7 @@ from patternlimit.engine.overrides import Override, OverrideAction, Scope
 from patternlimit.engine.patterns import PatternRules
 from patternlimit.engine.shared import SharedState
 from patternlimit.engine.stats import Stats
+from patternlimit.errors import InvalidRequestError
 from patternlimit.keying import Keyring
 from patternlimit.policy.compile import compile_policy
 from patternlimit.policy.decision import Decision
@@ -64,8 +66,11 @@ class Limiter:
 
     ``Limiter()`` uses the ``distillation-defense`` preset, in memory, with a random per-process secret (logged
     once). ``storage`` is ``"memory://"`` (Redis storage is described in docs/storage.md). ``production=True``
-    makes a missing secret an error. Thread-safe: concurrent ``check()`` calls serialise on one lock around the
-    sketch update and the decision (fingerprinting runs outside it).
+    makes a missing secret an error. ``clock="live"`` (the default) counts a time more than ``clock_tolerance``
+    seconds ahead of the wall clock, or behind the limiter's latest time, at the limiter's latest time, so no one
+    request (nor another process's record) can move the windows; ``clock="replay"`` takes every time as given, for
+    simulations and log replays (see docs/limiter.md). Thread-safe: concurrent ``check()`` calls serialise on one
+    lock around the sketch update and the decision (fingerprinting runs outside it).
     """
 
     def __init__(
@@ -76,7 +81,10 @@ class Limiter:
         storage_options: dict[str, Any] | StorageOptions | None = None,
         secret: bytes | str | None = None,
         production: bool = False,
+        clock: ClockMode = "live",
+        clock_tolerance: float = DEFAULT_TOLERANCE,
     ) -> None:
+        self._clock = Clock(clock, clock_tolerance)
         spec = parse_storage(storage, storage_options)
         self.policy = load_policy(policy)
         compiled = compile_policy(self.policy)
@@ -93,6 +101,7 @@ class Limiter:
         self._decider = Decider(
             self.policy, compiled, self._state, memory, patterns, self._facts, limits_storage, journal
         )
+        self._decider.clock = self._clock
         self._replicator: Replicator | None = None
         self._shared: SharedState | None = None
         if journal is not None:
@@ -126,7 +135,7 @@ class Limiter:
         with old.lock:
             memory.policy = new.escalation
             fresh = Decider(new, compiled, state, memory, patterns, builder, old.limits_storage, old.journal)
-            fresh.lock, fresh.overrides, fresh.stats = old.lock, old.overrides, old.stats
+            fresh.lock, fresh.overrides, fresh.stats, fresh.clock = old.lock, old.overrides, old.stats, old.clock
             self.policy, self._state, self._facts, self._decider = new, state, builder, fresh
             if self._shared is not None:
                 self._shared.use(fresh)
@@ -144,8 +153,11 @@ class Limiter:
 
     def check(self, request: Request, now: float | None = None) -> Decision:
         """Count ``request`` and decide. ``now`` is epoch seconds (default: the wall clock)."""
-        moment = time.time() if now is None else now
-        check_input(request, moment)
+        if now is None:
+            wall = time.time()
+            moment = self._clock.admit(check_input(request, wall), wall)
+        else:
+            moment = self._clock.admit(check_input(request, now))
         facts = self._facts.facts(request, moment)
         if self._replicator is not None:
             return self._replicator.check([facts])[0]
@@ -155,8 +167,11 @@ class Limiter:
     async def acheck(self, request: Request, now: float | None = None) -> Decision:
         """:meth:`check` for async code. In memory (and in eventual mode) the hot path does no I/O and this returns
         at once; in strict Redis mode the round trip is awaited, so an ASGI app never blocks its event loop."""
-        moment = time.time() if now is None else now
-        check_input(request, moment)
+        if now is None:
+            wall = time.time()
+            moment = self._clock.admit(check_input(request, wall), wall)
+        else:
+            moment = self._clock.admit(check_input(request, now))
         facts = self._facts.facts(request, moment)
         if self._replicator is not None:
             return (await self._replicator.acheck([facts]))[0]
@@ -166,12 +181,20 @@ class Limiter:
     def check_many(self, requests: Sequence[Request], now: float | Sequence[float] | None = None) -> list[Decision]:
         """:meth:`check` for each request in order, with the same answers; ``now`` is one time or one per request.
 
-        Every request is checked before any is counted: a ``TypeError`` or ``ValueError`` leaves the state as it
-        was. In memory the batch is decided in chunks of ``_CHUNK`` requests, each with one text kernel call and
-        one sketch kernel call; with shared storage, in one exchange."""
-        times = times_of(now, len(requests))
-        for request, moment in zip(requests, times, strict=True):
-            check_input(request, moment)
+        Every request and time is checked before any is counted: an :class:`InvalidRequestError` names the first
+        bad one (``requests[99]``, ``now[99]``) and leaves the state as it was. In memory the batch is decided in
+        chunks of ``_CHUNK`` requests, each with one text kernel call and one sketch kernel call; with shared
+        storage, in one exchange."""
+        if not isinstance(requests, list | tuple):
+            if isinstance(requests, str | bytes) or not isinstance(requests, Iterable):
+                raise InvalidRequestError(f"check_many() takes a sequence of Requests, got {type(requests).__name__}")
+            requests = list(requests)
+        given = times_of(now, len(requests))
+        # Every request and time is checked before any is counted, so an error leaves the state as it was.
+        pairs = enumerate(zip(requests, given, strict=True))
+        checked = [check_input(request, moment, index) for index, (request, moment) in pairs]
+        admit = self._clock.admit
+        times = [admit(moment) for moment in checked]
         if self._replicator is not None:
             return self._replicator.check(self._facts.facts_many(requests, times))
         decisions: list[Decision] = []

@@ -17,7 +17,15 @@ from patternlimit.engine.memory import Flag, Taint
 from patternlimit.engine.overrides import SCOPES, Override
 from patternlimit.errors import StorageError
 from patternlimit.policy.decision import Decision, PatternRef
+from patternlimit.request import TIME_LIMIT
 from patternlimit.storage.journal import Batch
+
+
+def _time(value: object) -> float:
+    """A recorded time as a float; ``ValueError`` (a malformed record) unless epoch seconds in ``[0, 1e12)``."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value < TIME_LIMIT:
+        raise ValueError(f"not a recorded time: {value!r}")
+    return float(value)
 
 
 class SharedState:
@@ -47,33 +55,50 @@ class SharedState:
         self._decider.record(facts)
 
     def apply(self, batch: Batch) -> int:
-        """Apply another process's records (the lock is held); returns how many records were malformed."""
+        """Apply another process's records (the lock is held); returns how many records were malformed.
+
+        Times are admitted by the limiter's clock as a local request's are: in live mode a record far ahead of
+        this process's clock (or far behind it) is counted at this process's clock, and counted as malformed, so
+        one skewed process cannot move every process's windows."""
         decider = self._decider
-        offsets = decider.state.replay(batch.keys, batch.observations)
-        if decider.compiled.needs_age and batch.observations.shape[0]:
-            bounds = offsets.tolist()
-            for index, now in enumerate(batch.observations["now"].tolist()):
-                decider.memory.first_sightings(batch.keys[bounds[index] : bounds[index + 1]].tolist(), now)
+        clock = decider.clock
         malformed = 0
+        observations = batch.observations
+        if clock.live and observations.shape[0]:
+            given = observations["now"].tolist()
+            admitted = [clock.admit(moment) for moment in given]
+            if admitted != given:
+                observations = observations.copy()
+                observations["now"] = admitted
+                malformed += sum(moment != was for moment, was in zip(admitted, given, strict=True))
+        offsets = decider.state.replay(batch.keys, observations)
+        if decider.compiled.needs_age and observations.shape[0]:
+            bounds = offsets.tolist()
+            for index, now in enumerate(observations["now"].tolist()):
+                decider.memory.first_sightings(batch.keys[bounds[index] : bounds[index + 1]].tolist(), now)
         for event in batch.events:
+            adjusted = clock.adjusted
             try:
                 self._apply_event(event)
-            except (TypeError, ValueError, IndexError, KeyError):
+            except (TypeError, ValueError, IndexError, KeyError, OverflowError):
                 malformed += 1
+            else:
+                malformed += clock.adjusted != adjusted
         return malformed
 
     def _apply_event(self, event: list[Any]) -> None:
         decider = self._decider
-        memory = decider.memory
+        memory, clock = decider.memory, decider.clock
         kind = event[0]
         if kind == "f":
             _, key, rule, until = event
+            until = clock.bound(_time(until), memory.policy.memory)
             flag = memory.flags.get(int(key))
             if flag is None or flag.until < until:
-                memory.flags.put(int(key), Flag(str(rule), float(until)))
+                memory.flags.put(int(key), Flag(str(rule), until))
         elif kind == "h":
             _, account, now = event
-            memory.flagged_hit(int(account), float(now))
+            memory.flagged_hit(int(account), clock.admit(_time(now)))
         elif kind == "o":
             _, scope, key, action, until, by, why = event
             if scope not in SCOPES or action not in ("allow", "deny"):
@@ -84,13 +109,17 @@ class SharedState:
             decider.clear(str(scope), int(key))
         elif kind == "l":
             _, key, pattern_kind, label = event
-            self._decider.labels.put(int(key), str(pattern_kind), str(label))
+            decider.labels.put(int(key), str(pattern_kind), str(label))
         elif kind == "c":
             _, account, rule, pattern_kind, label, key, now, network, client = event
             pattern = PatternRef(str(pattern_kind), str(label), int(key))
-            memory.caught(memory.record(int(account)), str(rule), pattern, float(now), int(network), int(client))
+            moment = clock.admit(_time(now))
+            memory.caught(memory.record(int(account)), str(rule), pattern, moment, int(network), int(client))
         else:
-            self._decider.limits_storage.replay(event)
+            change = list(event)
+            if len(change) == 5:
+                change[4] = clock.admit(_time(change[4]))
+            decider.limits_storage.replay(change)
 
     def snapshot(self) -> bytes:
         """The sketch state, the flags, taints and labels (the lock is held)."""
@@ -123,10 +152,12 @@ class SharedState:
             if 4 + size + state.arrays_nbytes != len(blob):
                 raise ValueError("the snapshot's length does not match its header")
             state.load(blob, 4 + size)
+            # Expiries are held to this process's clock, as applied records are (see apply).
+            clock, horizon = decider.clock, memory.policy.memory
             for key, rule, until in header["flags"]:
-                memory.flags.put(int(key), Flag(str(rule), float(until)))
+                memory.flags.put(int(key), Flag(str(rule), clock.bound(_time(until), horizon)))
             for key, caught, until in header["taints"]:
-                memory.taints.put(int(key), Taint(int(caught), float(until)))
+                memory.taints.put(int(key), Taint(int(caught), clock.bound(_time(until), horizon)))
             for key, kind, label in header["labels"]:
                 decider.labels.put(int(key), str(kind), str(label))
             for scope, key, action, until, by, why in header.get("overrides", []):

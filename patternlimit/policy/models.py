@@ -27,8 +27,19 @@ def _seconds(value: object) -> object:
     return value
 
 
-Duration = Annotated[float, BeforeValidator(_seconds), Field(ge=0)]
-PositiveDuration = Annotated[float, BeforeValidator(_seconds), Field(gt=0)]
+MAX_DURATION = 10 * 365 * 86400.0
+"""The longest duration a policy may give (ten years): longer ones are mistakes, and would overflow the times
+they are added to."""
+
+MAX_COUNT = 1 << 32
+"""Counts (hits, accounts, copies) saturate at 2**32: a threshold above it could never be met."""
+
+NAME = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+"""Rule and policy names: a token that is safe verbatim in an HTTP header, a metric label and a log line."""
+
+Duration = Annotated[float, BeforeValidator(_seconds), Field(ge=0, le=MAX_DURATION)]
+PositiveDuration = Annotated[float, BeforeValidator(_seconds), Field(gt=0, le=MAX_DURATION)]
+Name = Annotated[str, Field(pattern=NAME)]
 
 Measure = Literal[
     "hits",
@@ -67,6 +78,15 @@ PatternKind = str
 these joined by ``+`` (a composite such as ``template+network``)."""
 
 _BASE_KINDS = {"template", "near_duplicate", "network", "client", "route", "account"}
+_ATTRIBUTE = re.compile(r"^attribute:[A-Za-z0-9_.-]{1,64}$")
+
+_SHARES = {"young_share", "filler_diversity", "network_share", "network_concentration"}
+_MEASURE_RANGES = {
+    **{measure: (0.0, 1.0) for measure in _SHARES},
+    **{measure: (0.0, float(MAX_COUNT)) for measure in ("hits", "accounts", "young_accounts", "copies")},
+    "pattern_age": (0.0, MAX_DURATION),
+}
+"""The values each measure can take: a threshold outside them is a typo (a share of 30 for 30%)."""
 
 
 def check_kind(kind: str) -> str:
@@ -74,15 +94,17 @@ def check_kind(kind: str) -> str:
     if len(parts) > 2:
         raise ValueError(f"a composite pattern joins at most two kinds, got {kind!r}")
     for part in parts:
-        if part not in _BASE_KINDS and not (part.startswith("attribute:") and len(part) > len("attribute:")):
+        if part not in _BASE_KINDS and not _ATTRIBUTE.match(part):
             raise ValueError(
-                f"unknown pattern kind {part!r}: use one of {sorted(_BASE_KINDS)}, 'attribute:<name>', or 'a+b'"
+                f"unknown pattern kind {part!r:.80}: use one of {sorted(_BASE_KINDS)}, 'attribute:<name>' (a name of "
+                "1 to 64 letters, digits, '_', '.' or '-'), or 'a+b'"
             )
     return kind
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # NaN and infinities are refused everywhere: a NaN threshold is never met, an infinite duration overflows.
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Threshold(_Model):
@@ -110,11 +132,11 @@ class PatternRule(_Model):
     """
 
     type: Literal["pattern"] = "pattern"
-    name: str = Field(min_length=1)
+    name: Name
     pattern: PatternKind
     when: dict[Measure, Threshold] = Field(min_length=1)
     applies_to: Literal["all", "young", "established"] = "young"
-    min_account_hits: int = Field(default=1, ge=1)
+    min_account_hits: int = Field(default=1, ge=1, le=1_000_000)
     action: Literal["log", "throttle", "block"] = "throttle"
     retry_after: PositiveDuration = 600.0
     shadow: bool = False
@@ -124,6 +146,20 @@ class PatternRule(_Model):
     def _pattern_kind(cls, value: str) -> str:
         return check_kind(value)
 
+    @field_validator("when")
+    @classmethod
+    def _in_range(cls, value: dict[str, Threshold]) -> dict[str, Threshold]:
+        problems = []
+        for measure, threshold in value.items():
+            low, high = _MEASURE_RANGES[measure]
+            for bound in ("min", "max"):
+                number = getattr(threshold, bound)
+                if number is not None and not low <= number <= high:
+                    problems.append(f"{measure}.{bound} must be in [{low:g}, {high:g}], got {number:g}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
 
 class LimitRule(_Model):
     """An exact limit per key, in ``limits``' rate-string syntax (``"100/minute"``, ``"10/second;1000/day"`` is
@@ -131,7 +167,7 @@ class LimitRule(_Model):
     context weight (``context.weights``)."""
 
     type: Literal["limit"] = "limit"
-    name: str = Field(min_length=1)
+    name: Name
     limit: str
     per: PatternKind = "account"
     strategy: Literal["moving-window", "fixed-window"] = "moving-window"
@@ -143,9 +179,11 @@ class LimitRule(_Model):
     @classmethod
     def _parse(cls, value: str) -> str:
         try:
-            parse_rate(value)
+            item = parse_rate(value)
         except ValueError as exc:
-            raise ValueError(f"not a limits rate string (e.g. '100/minute'): {value!r}") from exc
+            raise ValueError(f"not a limits rate string (e.g. '100/minute'): {value!r:.80}") from exc
+        if not 1 <= item.amount < MAX_COUNT or not 1 <= item.get_expiry() <= MAX_DURATION:
+            raise ValueError(f"a rate of 1 to 2**32 - 1 requests per 1 second to 10 years, got {value!r:.80}")
         return value
 
     @field_validator("per")
@@ -158,9 +196,9 @@ class Weights(_Model):
     """Allowance multipliers for limit rules, by account standing: a young account gets a smaller allowance, an
     established one the rule's, a trusted one (old and clean) a larger one."""
 
-    young: float = Field(default=0.5, gt=0)
-    established: float = Field(default=1.0, gt=0)
-    trusted: float = Field(default=2.0, gt=0)
+    young: float = Field(default=0.5, gt=0, le=1000)
+    established: float = Field(default=1.0, gt=0, le=1000)
+    trusted: float = Field(default=2.0, gt=0, le=1000)
 
 
 class Context(_Model):
@@ -191,9 +229,9 @@ class Escalation(_Model):
 
     account_penalty: Duration = 6 * 3600.0
     memory: PositiveDuration = 24 * 3600.0
-    network_taint: int = Field(default=3, ge=0)
-    client_taint: int = Field(default=0, ge=0)
-    block_after: int = Field(default=0, ge=0)
+    network_taint: int = Field(default=3, ge=0, le=1_000_000)
+    client_taint: int = Field(default=0, ge=0, le=1_000_000)
+    block_after: int = Field(default=0, ge=0, le=1_000_000)
 
 
 class Fingerprinting(_Model):
@@ -218,8 +256,8 @@ class Capacity(_Model):
     seen_bits: int = Field(default=1 << 24, ge=1 << 10, le=1 << 32)
     """Bits per bucket of the filter that tells new texts from copies: about 2% false positives at
     ``seen_bits / 8`` (pattern, text) pairs per window."""
-    accounts: int = Field(default=200_000, ge=100)
-    flags: int = Field(default=100_000, ge=100)
+    accounts: int = Field(default=200_000, ge=100, le=1 << 30)
+    flags: int = Field(default=100_000, ge=100, le=1 << 30)
 
     @field_validator("count_width", "spread_width", "top_capacity", "seen_bits")
     @classmethod
@@ -232,9 +270,9 @@ class Capacity(_Model):
 class Policy(_Model):
     """A whole policy. ``shadow`` turns every rule into logging only (count and report, never enforce)."""
 
-    name: str = "custom"
+    name: Name = "custom"
     shadow: bool = False
-    window: PositiveDuration = 3600.0
+    window: Annotated[float, BeforeValidator(_seconds), Field(ge=1, le=MAX_DURATION)] = 3600.0
     buckets: int = Field(default=6, ge=1, le=64)
     context: Context = Context()
     escalation: Escalation = Escalation()

@@ -146,7 +146,8 @@ def evaluate(
     baseline_rate = next(
         (rule.limit for rule in loaded.rules if isinstance(rule, LimitRule) and rule.per == "account"), BASELINE_RATE
     )
-    limiter = Limiter(loaded, secret=SIMULATION_SECRET)
+    # Simulated times are historic on purpose: replay mode takes them as given.
+    limiter = Limiter(loaded, secret=SIMULATION_SECRET, clock="replay")
     baseline_storage = ClockedMemoryStorage(max_keys=1_000_000)
     baseline = MovingWindowRateLimiter(baseline_storage)
     baseline_item = parse(baseline_rate)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from patternlimit import Action, Decision, Limiter
+from patternlimit import Action, ConfigurationError, Decision, Limiter, load_policy
 from patternlimit.integrations import WebConfig, rejection
 from patternlimit.integrations.asgi import PatternLimitMiddleware
 from patternlimit.integrations.fields import serialize_item, serialize_list
@@ -78,7 +78,11 @@ def test_any_name_serialises_to_a_list_a_parser_reads_back_as_one_item(name, quo
 
 def test_a_rule_name_with_crlf_and_non_ascii_text_answers_429_through_the_middleware():
     name = "débit\r\nX-Evil: 1"
-    policy = Policy(rules=[LimitRule(name=name, limit="1/minute", weighted=False)])
+    with pytest.raises(ConfigurationError, match="name"):
+        load_policy({"rules": [{"type": "limit", "name": name, "limit": "1/minute"}]})  # the policy refuses it...
+    # ...and were one to get through (a model built without validation), the headers still could not break
+    rule = LimitRule.model_construct(**{**LimitRule(name="x", limit="1/minute", weighted=False).__dict__, "name": name})
+    policy = Policy(rules=[rule])
     app = PatternLimitMiddleware(support.asgi_echo, limiter=Limiter(policy, secret=support.SECRET))
 
     async def go() -> list[httpx.Response]:
