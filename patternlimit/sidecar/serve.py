@@ -75,6 +75,7 @@ def from_environment() -> Any:
     from patternlimit.sidecar.app import SidecarConfig, build_app
 
     given = json.loads(os.environ[_ENVIRONMENT])
+    _compile()
     secret = given["secret"]
     limiter = Limiter(given["policy"], storage=given["storage"], secret=secret)
     config = SidecarConfig(
@@ -107,3 +108,16 @@ def serve(*, host: str, port: int, workers: int, **options: Any) -> int:
         access_log=False,
     )
     return 0
+
+
+def _compile() -> None:
+    """Compile (or load from numba's cache) every kernel a check runs, on a throwaway limiter, before the worker
+    answers anything: its first real check must not wait tens of seconds for the compiler, nor count a probe."""
+    from patternlimit.engine import Limiter
+    from patternlimit.request import Request
+
+    probe = Limiter(secret=b"compiles the kernels, serves nothing", clock="replay")
+    request = Request(account="probe", ip="192.0.2.1", text="Write a function that parses a file.\n" * 8)
+    probe.check(request, now=1_000_000_000.0)
+    probe.check_many([request, request], now=1_000_000_001.0)
+    probe.close()
