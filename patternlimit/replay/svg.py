@@ -53,7 +53,7 @@ def stacked_bars(
     draws the y axis on a square-root scale, so that a few patterns next to hundreds still show."""
     bars = len(edges) - 1
     totals = [sum(item.values[index] for item in series) for index in range(bars)]
-    top = _nice(max(totals, default=0.0))
+    top = max(4.0, _nice(max(totals, default=0.0)))  # bars count requests or patterns: whole ticks
     scale_x = _axis(edges[0], edges[-1], LEFT, width - RIGHT, log_x)
     scale_y = _axis(0.0, top, height - BOTTOM, TOP, False, sqrt_y)
     parts = [_frame(title, width, height), *_y_ticks(top, scale_y, width)]
@@ -145,11 +145,14 @@ def time_ticks(start: float, end: float, count: int = 8) -> list[float]:
 
 
 def _nice(value: float) -> float:
-    """A round axis maximum at or above ``value`` (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten)."""
-    if value <= 0:
-        return 1.0
+    """A round axis maximum at or above ``value``, of four round ticks."""
+    return 4 * _round_step(value / 4) if value > 0 else 1.0
+
+
+def _round_step(value: float) -> float:
+    """The smallest of 1, 2, 2.5 or 5 times a power of ten at or above ``value`` (> 0)."""
     power = 10 ** math.floor(math.log10(value))
-    return float(next(step * power for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if step * power >= value * 1.0001))
+    return float(next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value * 0.9999))
 
 
 def _y_ticks(
@@ -180,7 +183,7 @@ def _x_ticks(
         first, last = math.ceil(math.log10(max(low, 1e-12)) - 1e-9), math.floor(math.log10(max(high, 1e-12)) + 1e-9)
         values = [10.0**power for power in range(first, last + 1)] or [low, high]
     else:
-        step = _nice((high - low) / 6) if high > low else 1.0
+        step = _round_step((high - low) / 6) if high > low else 1.0
         first = math.ceil(low / step - 1e-9)
         values = [index * step for index in range(first, math.floor(high / step + 1e-9) + 1)]
     parts = []
