@@ -26,9 +26,11 @@ _QUOTED = rb'"([^"\\]*(?:\\.[^"\\]*)*)"'
 """A quoted field with backslash escapes, as an unrolled loop (no alternation per character: prompts are long)."""
 
 _COMBINED = re.compile(
-    rb"^(\S+) \S+ (\S+) \[([^\]]*)\] " + _QUOTED + rb" (\S+) (\S+)(?: " + _QUOTED + rb" " + _QUOTED + rb")?(.*?)\r?$"
+    rb"(\S+) \S+ (\S+) \[([^\]]*)\] " + _QUOTED + rb" (\S+) (\S+)(?: " + _QUOTED + rb" " + _QUOTED + rb")?(.*)"
 )
-_EXTRA = re.compile(rb"\s*(?:" + _QUOTED + rb"|(\S+))")
+"""A lazy tail (``(.*?)\\r?$``) costs about 100 us on a line with a 1 KB body, a greedy one 4 us."""
+_BLANKS = frozenset(b" \t")
+_QUOTE, _BACKSLASH = ord('"'), ord("\\")
 _ESCAPE = re.compile(rb"\\(x[0-9A-Fa-f]{2}|.)")
 _SIMPLE_ESCAPES = {b"n": b"\n", b"t": b"\t", b"r": b"\r", b'"': b'"', b"\\": b"\\"}
 
@@ -56,7 +58,13 @@ def read_combined(
         yield from _read_custom(stream, source, bad, mapping, pattern)
         return
     columns = [*STANDARD, "referer", "user_agent", *(f"extra{index}" for index in range(1, MAX_EXTRAS + 1))]
-    build = row_builder(shape_of(columns, mapping, DEFAULTS), dash_is_empty=True)
+    shape = shape_of(columns, mapping, DEFAULTS)
+    build = row_builder(shape, dash_is_empty=True)
+    # Only the fields the mapping reads are unescaped and decoded: a line has a dozen, a request needs five.
+    needed = frozenset(shape.indices.values()) | frozenset(shape.attributes.values())
+    wants = [index in needed for index in range(len(STANDARD) + 2)]
+    wants_request = wants[3] or wants[4] or wants[5]
+    wants_extras = any(index >= len(STANDARD) + 2 for index in needed)
     match_line = _COMBINED.match
     for number, line in enumerate(stream, 1):
         found = match_line(line)
@@ -64,23 +72,23 @@ def read_combined(
             if line.strip():
                 bad.add(source, number, "not a Common or Combined Log Format line")
             continue
-        address, user, moment, request, status, size, referer, agent, rest = found.groups()
-        method, path = _split_request(request)
+        values = found.groups()
+        method, path = _split_request(values[3]) if wants_request else ("", "")
         row = [
-            _text(address),
-            _text(user),
-            _text(moment),
-            _text(request),
+            _text(values[0]) if wants[0] else "",
+            _text(values[1]) if wants[1] else "",
+            _text(values[2]) if wants[2] else "",
+            _text(values[3]) if wants[3] else "",
             method,
             path,
-            _text(status),
-            _text(size),
-            _text(referer or b""),
-            _text(agent or b""),
+            _text(values[4]) if wants[6] else "",
+            _text(values[5]) if wants[7] else "",
+            _text(values[6] or b"") if wants[8] else "",
+            _text(values[7] or b"") if wants[9] else "",
         ]
-        if rest:
-            for quoted, bare in _EXTRA.findall(rest):
-                row.append(_text(quoted if quoted or not bare else bare))
+        rest = values[8]
+        if rest and wants_extras:
+            row.extend(_text(value) for value in extras(rest.rstrip(b"\r")))
         try:
             record = build(row)
         except LineError as exc:
@@ -119,6 +127,42 @@ def _read_custom(
             continue
         record.line, record.source = number, source
         yield record
+
+
+def extras(rest: bytes) -> list[bytes]:
+    """The fields after the standard ones: quoted (with backslash escapes) or bare, separated by spaces.
+
+    Quotes are found with ``bytes.find`` (memchr): a regex character class walks a 1 KB body at about 17 ns a byte,
+    four times the cost of the rest of the line."""
+    fields: list[bytes] = []
+    position, end = 0, len(rest)
+    while True:
+        while position < end and rest[position] in _BLANKS:
+            position += 1
+        if position >= end:
+            return fields
+        if rest[position] == _QUOTE:
+            close = rest.find(b'"', position + 1)
+            while close != -1 and _escaped(rest, close):
+                close = rest.find(b'"', close + 1)
+            if close == -1:  # an unterminated field (a truncated line) keeps what it has
+                fields.append(rest[position + 1 :])
+                return fields
+            fields.append(rest[position + 1 : close])
+            position = close + 1
+        else:
+            space = rest.find(b" ", position)
+            space = end if space == -1 else space
+            fields.append(rest[position:space])
+            position = space
+
+
+def _escaped(data: bytes, index: int) -> bool:
+    """Whether the byte at ``index`` follows an odd number of backslashes."""
+    count = 0
+    while index - count - 1 >= 0 and data[index - count - 1] == _BACKSLASH:
+        count += 1
+    return count % 2 == 1
 
 
 def _split_request(request: bytes) -> tuple[str, str]:
