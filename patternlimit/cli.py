@@ -1,8 +1,9 @@
 """The ``patternlimit`` command. ``patternlimit simulate`` is the main job: campaign and legitimate traffic,
 measured side by side through patternlimit and through plain per-account limits. ``patternlimit replay`` decides
 logged traffic (JSON Lines, CSV, access logs) on its own clock and reports what each rule did (see
-:mod:`patternlimit.replay`). ``patternlimit warm`` compiles every kernel into numba's cache (about 30 s of CPU, once per installation): run it where the image or virtualenv
-is built, so that no serving process pays it on its first request."""
+:mod:`patternlimit.replay`). ``patternlimit warm`` compiles every kernel into numba's cache (about 30 s of CPU,
+once per installation): run it where the image or virtualenv is built, so that no serving process pays it on its
+first request."""
 
 from __future__ import annotations
 

@@ -115,6 +115,8 @@ def replay(
         if progress is not None:
             progress(sources.consumed_bytes, sources.total_bytes, tally.requests)
 
+    if progress is not None:
+        progress(0, sources.total_bytes, 0)
     for record in sources:
         records.append(record)
         if len(records) >= chunk:
