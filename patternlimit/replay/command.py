@@ -102,7 +102,8 @@ def run(arguments: argparse.Namespace) -> int:
     output = Console() if sys.stdout.isatty() else Console(width=170)
     output.print(render(result))
     summary: dict[str, Any] = document(result)
-    if probe is not None and (arguments.suggest_policy or legit is not None or probe.has_labels):
+    # Suggestions replay the logs again (to measure them): only when asked for.
+    if probe is not None and (arguments.suggest_policy or legit is not None):
         from patternlimit.replay.suggest import suggest, suggestion_text, write_policy
 
         suggestion = suggest(

@@ -143,7 +143,6 @@ class Probe:
         )
         self.legitimate = Group()
         self.rest = Group()
-        self.has_labels = False
         self._memory = policy.escalation.memory
         self._context = policy.context
 
@@ -159,7 +158,6 @@ class Probe:
         probed = self._limiter.check_many([record.request for record in records], [record.time for record in records])
         for record, decision, seen in zip(records, decisions, probed, strict=True):
             legitimate = self.is_legitimate(record)
-            self.has_labels = self.has_labels or record.label is not None
             group = self.legitimate if legitimate else self.rest
             group.requests += 1
             stopped = decision.action is Action.THROTTLE or decision.action is Action.BLOCK
