@@ -56,8 +56,8 @@ def main(argv: list[str]) -> int:
                 )
                 figures = json.loads(result.stdout.splitlines()[-1])
                 extra = (
-                    f", deciding {figures['decide_seconds']:.1f} s "
-                    f"({figures['requests'] / figures['decide_seconds']:,.0f} decisions/s)"
+                    f", of which check_many {figures['decide_cpu_seconds'] / figures['cpu_seconds']:.0%} of the CPU "
+                    f"({figures['requests'] / figures['decide_cpu_seconds']:,.0f} decisions per CPU second)"
                     if "decide_seconds" in figures
                     else ""
                 )
@@ -98,6 +98,7 @@ def _worker(path: Path, kind: str, stage: str) -> int:
                 "seconds": result.seconds,
                 "cpu_seconds": cpu,
                 "decide_seconds": result.decide_seconds,
+                "decide_cpu_seconds": result.decide_cpu_seconds,
                 "peak_rss": peak_rss(),
             }
         )

@@ -50,6 +50,8 @@ class Replayed:
     seconds: float
     decide_seconds: float
     """Of :attr:`seconds`, the time spent in ``check_many`` (the rest is reading, parsing and counting)."""
+    decide_cpu_seconds: float
+    """The process's CPU time in ``check_many``: the steadier figure on a shared machine."""
     limiter_bytes: int
     peak_rss_bytes: int
     top_patterns: list[TopPattern] = field(default_factory=list)
@@ -95,14 +97,15 @@ def replay(
     baseline = Baseline(loaded)
     tally = Tally(rule.name for rule in loaded.rules if isinstance(rule, LimitRule))
     started = time.perf_counter()
-    deciding = 0.0
+    deciding = deciding_cpu = 0.0
     records: list[Record] = []
 
     def flush() -> None:
-        nonlocal deciding
-        begun = time.perf_counter()
+        nonlocal deciding, deciding_cpu
+        begun, begun_cpu = time.perf_counter(), time.process_time()
         decisions = _decide(limiter, records, bad)
         deciding += time.perf_counter() - begun
+        deciding_cpu += time.process_time() - begun_cpu
         allows, add = baseline.allows, tally.add
         for record, decision in zip(records, decisions, strict=True):
             if decision is not None:
@@ -135,6 +138,7 @@ def replay(
         baseline_rate=baseline.rate,
         seconds=seconds,
         decide_seconds=deciding,
+        decide_cpu_seconds=deciding_cpu,
         limiter_bytes=limiter.nbytes,
         peak_rss_bytes=peak_rss(),
         top_patterns=top,

@@ -40,6 +40,7 @@ def document(result: Replayed, *, rows: int = 50) -> dict[str, Any]:
         ],
         "seconds": result.seconds,
         "decide_seconds": result.decide_seconds,
+        "decide_cpu_seconds": result.decide_cpu_seconds,
         "requests_per_second": tally.requests / result.seconds if result.seconds else 0.0,
         "first_timestamp": tally.first_time,
         "last_timestamp": tally.last_time,
