@@ -247,7 +247,7 @@ def _histogram(
 
 def _markers(rules: Sequence[PatternRule], measure: str) -> list[Marker]:
     markers = []
-    for index, rule in enumerate(rules):
+    for rule in rules:
         threshold = rule.when.get(measure)  # type: ignore[call-overload]
         if threshold is None:
             continue
@@ -255,7 +255,6 @@ def _markers(rules: Sequence[PatternRule], measure: str) -> list[Marker]:
             if bound is not None:
                 color = "#222" if rule.action != "log" else "#777"
                 markers.append(Marker(bound, f"{rule.name} {sign} {bound:g}", color))
-        del index
     return markers
 
 
@@ -400,7 +399,7 @@ def _accounts(result: Replayed) -> str:
         return "<p class='note'>No account was stopped by a pattern or escalation rule.</p>"
     rows = [
         f"<tr><td>{escape(entry.account[:60])}</td><td class='n'>{entry.stopped:,}</td>"
-        f"<td class='n'>{entry.would_stop:,}</td><td>{escape(', '.join(Counter(entry.rules).keys()))}</td>"
+        f"<td class='n'>{entry.would_stop:,}</td><td>{escape(_top_rules(entry.rules))}</td>"
         f"<td>{escape(entry.label or '')}</td><td>{_clock(entry.first)}</td><td>{_clock(entry.last)}</td></tr>"
         for entry in entries
     ]
@@ -408,6 +407,10 @@ def _accounts(result: Replayed) -> str:
         "<table><tr><th>account</th><th>stopped</th><th>would stop</th><th>rules</th><th>truth</th>"
         "<th>first stop</th><th>last stop</th></tr>" + "".join(rows) + "</table>"
     )
+
+
+def _top_rules(rules: Counter[str]) -> str:
+    return ", ".join(rule for rule, _ in rules.most_common(3))
 
 
 def _groups(groups: dict[str, Any]) -> str:

@@ -29,7 +29,7 @@ from rich.table import Table
 from patternlimit.errors import ConfigurationError
 from patternlimit.policy.decision import Action, Decision
 from patternlimit.policy.models import LimitRule, PatternRule, Policy, Threshold
-from patternlimit.replay.probe import RATIO_BINS, RATIO_HIGH, Probe, bin_scale
+from patternlimit.replay.probe import RATIO_BINS, RATIO_HIGH, Probe, bin_scale, tuned_rules
 from patternlimit.replay.records import Record
 from patternlimit.replay.runner import replay
 from patternlimit.replay.sources import Reading
@@ -102,8 +102,6 @@ class Suggestion:
 
 def scaled_policy(policy: Policy, scale: float) -> tuple[Policy, dict[str, tuple[float, float]]]:
     """``policy`` with every tuned rule's ``young_accounts`` minimum multiplied by ``scale`` (rounded up)."""
-    from patternlimit.replay.probe import tuned_rules
-
     tuned = {rule.name for rule in tuned_rules(policy)}
     thresholds: dict[str, tuple[float, float]] = {}
     rules: list[PatternRule | LimitRule] = []
