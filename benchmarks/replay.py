@@ -26,12 +26,12 @@ from pathlib import Path
 
 FOLDER = Path("/tmp/patternlimit-bench")
 START = 1_767_225_600.0
-_VOCABULARY = (
+VOCABULARY = (
     "function parse config file error retry network timeout cache user session token model prompt answer list "
     "value index table query server client request response stream buffer async thread lock queue event handler "
     "python rust java go typescript docker kubernetes database schema migration test coverage benchmark latency"
 )
-WORDS = tuple(_VOCABULARY.split())
+WORDS = tuple(VOCABULARY.split())
 UNITS = {"KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}
 
 

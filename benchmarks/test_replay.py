@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.replay import _VOCABULARY
+from benchmarks.replay import VOCABULARY
 from patternlimit.replay.columns import parse_columns
 from patternlimit.replay.records import BadLines
 from patternlimit.replay.sources import Reading, Sources
 
 LINES = 2000
-WORDS = _VOCABULARY.split()
+WORDS = VOCABULARY.split()
 
 
 def _prompt(index: int) -> str:
