@@ -1,9 +1,10 @@
 """Replay throughput and peak memory against file size, for JSON Lines and access logs with ~1 KB prompts.
 
 Usage: ``python -m benchmarks.replay [--format jsonl|combined] [--size 100MB] [--size 1GB] [--stage read|replay]``.
-Each size's log is generated once into ``/tmp/patternlimit-bench/`` (chat-like prompts of about 1 KB from 5,000
-accounts over 24 hours), then every (size, stage) is measured in a fresh worker process, so that its peak RSS
-(``VmHWM``) is its own:
+Each size's log is generated once into ``/tmp/patternlimit-bench/`` (prompts of about 1 KB drawn from a small
+vocabulary, from 5,000 established accounts over 24 hours; the access log carries the account's creation time in
+a second extra field, as the JSON Lines do), then every (size, stage) is measured in a fresh worker process, so
+that its peak RSS (``VmHWM``) is its own:
 
 * ``read``: the reader alone (open, decompress, parse, type-check, build each ``Request``), no decisions;
 * ``replay``: end to end, what ``patternlimit replay`` does without a report: ``check_many`` in chunks, the
@@ -77,7 +78,7 @@ def _worker(path: Path, kind: str, stage: str) -> int:
     from patternlimit.replay.runner import peak_rss, replay
     from patternlimit.replay.sources import Reading, Sources
 
-    reading = Reading(columns=parse_columns("text=extra1") if kind == "combined" else {})
+    reading = Reading(columns=parse_columns("text=extra1,account_created_at=extra2") if kind == "combined" else {})
     if stage == "read":
         started, cpu = time.perf_counter(), time.process_time()
         count = sum(1 for _ in Sources([path], reading, BadLines()))
@@ -108,7 +109,7 @@ def _worker(path: Path, kind: str, stage: str) -> int:
 
 def _generate(kind: str, size: int) -> Path:
     FOLDER.mkdir(exist_ok=True)
-    path = FOLDER / f"traffic-{size >> 20}MiB.{'jsonl' if kind == 'jsonl' else 'log'}"
+    path = FOLDER / f"traffic-{size >> 20}MiB.{'jsonl' if kind == 'jsonl' else 'v2.log'}"
     if path.exists() and path.stat().st_size >= size:
         return path
     rng = random.Random(size)

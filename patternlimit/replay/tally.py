@@ -101,7 +101,7 @@ class StoppedPattern:
     labels: Counter[str] = field(default_factory=Counter)
     """Ground truth of its stopped requests: ``legitimate``, ``campaign``, ``unlabelled``..."""
     accounts: set[str] = field(default_factory=set)
-    """Up to :data:`_ACCOUNTS_KEPT` distinct accounts it stopped."""
+    """Up to ``_ACCOUNTS_KEPT`` distinct accounts it stopped."""
     sample: Sample | None = None
 
     @property
@@ -121,7 +121,9 @@ class StoppedPattern:
         }
 
 
-_ACCOUNTS_KEPT = 1000
+_ACCOUNTS_KEPT = 200
+"""Distinct accounts remembered per stopped pattern: the table shows "200" for a pattern that stopped more. Each
+is a reference to a string the request already had, so the table's memory is at most its entries times this."""
 
 
 @dataclass(slots=True)
@@ -155,7 +157,7 @@ class AffectedAccount:
 class Tally:
     """Every count a replay reports; see the module docstring."""
 
-    def __init__(self, limit_rules: Iterable[str], *, capacity: int = 2000) -> None:
+    def __init__(self, limit_rules: Iterable[str], *, capacity: int = 500) -> None:
         self.limit_rules = frozenset(limit_rules)
         self.requests = 0
         self.actions: Counter[str] = Counter()
