@@ -1,7 +1,9 @@
 """The ``patternlimit`` command. ``patternlimit simulate`` is the main job: campaign and legitimate traffic,
-measured side by side through patternlimit and through plain per-account limits. ``patternlimit warm`` compiles
-every kernel into numba's cache (about 30 s of CPU, once per installation): run it where the image or virtualenv
-is built, so that no serving process pays it on its first request."""
+measured side by side through patternlimit and through plain per-account limits. ``patternlimit replay`` decides
+logged traffic (JSON Lines, CSV, access logs) on its own clock and reports what each rule did (see
+:mod:`patternlimit.replay`). ``patternlimit warm`` compiles every kernel into numba's cache (about 30 s of CPU,
+once per installation): run it where the image or virtualenv is built, so that no serving process pays it on its
+first request."""
 
 from __future__ import annotations
 
@@ -44,6 +46,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     simulate.add_argument("--policy", help="a policy file or preset name (default: distillation-defense)")
     simulate.add_argument("--json", type=Path, help="write the metrics as JSON to this file")
     simulate.add_argument("--plot", type=Path, help='draw allowed vs stopped over time (needs "patternlimit[plot]")')
+    simulate.add_argument(
+        "--write-jsonl", type=Path, metavar="FILE", help="write the traffic, with its labels, for patternlimit replay"
+    )
+    from patternlimit.replay.command import DESCRIPTION as REPLAY_DESCRIPTION
+    from patternlimit.replay.command import add_arguments
+
+    add_arguments(
+        commands.add_parser(
+            "replay", help="decide logged traffic on its own clock and report", description=REPLAY_DESCRIPTION
+        )
+    )
     commands.add_parser(
         "warm",
         help="compile every kernel into numba's cache (run once where the image or virtualenv is built)",
@@ -58,6 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if arguments.command == "serve":
             return _serve(arguments)
+        if arguments.command == "replay":
+            from patternlimit.replay.command import run
+
+            return run(arguments)
         return _simulate(arguments)
     except ConfigurationError as exc:
         print(f"patternlimit: {exc}", file=sys.stderr)
@@ -91,6 +108,10 @@ def _simulate(arguments: argparse.Namespace) -> int:
         arguments.json.write_text(json.dumps(document, indent=2))
     if arguments.plot:
         plot(result, arguments.plot)
+    if arguments.write_jsonl:
+        from patternlimit.replay.writing import write_labelled
+
+        write_labelled(stream, arguments.write_jsonl)
     return 0
 
 

@@ -37,8 +37,9 @@ ALLOWED: dict[str, set[str]] = {
     "engine": _FEEDS,
     "integrations": _ENGINE,
     "sim": _ENGINE,
+    "replay": _ENGINE | {"sim"},
     "sidecar": _ENGINE | {"integrations"},
-    "cli": _ENGINE | {"integrations", "sidecar", "sim", "__init__"},  # __init__ for __version__
+    "cli": _ENGINE | {"integrations", "sidecar", "sim", "replay", "__init__"},  # __init__ for __version__
     "__init__": _ENGINE | {"integrations"},
     "__main__": {"cli"},
     "_testing": set(),  # test and benchmark harness: may import anything, imported by nothing in the package
