@@ -26,7 +26,7 @@ DESCRIPTION = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     # Scenario names belong to the simulator; nothing outside patternlimit/sim knows them.
-    from patternlimit.sim.scenarios import SCENARIOS
+    from patternlimit.sim.scenarios import ALL_SCENARIOS
 
     parser = argparse.ArgumentParser(prog="patternlimit", description=DESCRIPTION)
     _add_version(parser)
@@ -41,7 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     simulate.add_argument("--scale", type=float, default=1.0, help="traffic volume multiplier (default 1.0)")
     simulate.add_argument("--hours", type=float, default=24.0, help="simulated hours (default 24)")
     simulate.add_argument(
-        "--scenario", action="append", choices=SCENARIOS, help="run only these scenarios (repeatable)"
+        "--scenario", action="append", choices=ALL_SCENARIOS, help="run only these scenarios (repeatable)"
+    )
+    simulate.add_argument(
+        "--legit-scale", type=float, default=1.0, help="legitimate volume multiplier, apart from the campaigns"
+    )
+    simulate.add_argument(
+        "--warmup-hours", type=float, default=0.0, help="established customers' history decided before the run"
     )
     simulate.add_argument("--policy", help="a policy file or preset name (default: distillation-defense)")
     simulate.add_argument("--json", type=Path, help="write the metrics as JSON to this file")
@@ -94,7 +100,12 @@ def _simulate(arguments: argparse.Namespace) -> int:
     console = Console(stderr=True)
     with console.status("generating traffic"):
         stream = generate(
-            arguments.seed, scale=arguments.scale, duration_hours=arguments.hours, scenarios=arguments.scenario
+            arguments.seed,
+            scale=arguments.scale,
+            duration_hours=arguments.hours,
+            scenarios=arguments.scenario,
+            legit_scale=arguments.legit_scale,
+            warmup_hours=arguments.warmup_hours,
         )
     columns = (TextColumn("deciding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress:

@@ -96,6 +96,8 @@ class Decider:
         self._young_gate, self._elder_gate = gates[Standing.YOUNG], gates[Standing.ESTABLISHED]
         self._young_rules = tuple((index, rules[index]) for index in applicable[Standing.YOUNG])
         self._elder_rules = tuple((index, rules[index]) for index in applicable[Standing.ESTABLISHED])
+        self._account_scope = policy.escalation.scope == "account"
+        self._enforcing = frozenset(rule.name for rule in rules if rule.action is not Action.LOG)
         self._key_bytes = state.keys.data  # a memoryview of the key buffer, which _PACK_KEYS writes into
         self._observe = state.single_entry(compiled.gate, self.conditions, self.starts, self._masks)
 
@@ -103,6 +105,7 @@ class Decider:
         """Observe and decide; ``journaled`` means the observation was already recorded for the shared log."""
         if facts.generation != self.builder.generation:  # built just before a policy reload
             facts = self.builder.facts(facts.request, facts.now)
+        self._history(facts)
         state = self.state
         keys = facts.keys
         count = len(keys)
@@ -135,6 +138,8 @@ class Decider:
         generation = self.builder.generation
         if any(fact.generation != generation for fact in facts):  # built just before a policy reload
             facts = [self.builder.facts(fact.request, fact.now) for fact in facts]
+        for fact in facts:
+            self._history(fact)
         total = sum(len(fact.keys) for fact in facts)
         keys = np.fromiter((key for fact in facts for key in fact.keys), dtype=np.uint64, count=total)
         offsets = np.fromiter(
@@ -163,6 +168,14 @@ class Decider:
         ]
         self.stats.record_many(decisions, perf_counter() - facts[0].started if facts else 0.0)
         return decisions
+
+    def _history(self, facts: RequestFacts) -> None:
+        """Record the request in its account's history, which gives the account's recent networks and may make an
+        account the limiter has no history of young (see :mod:`patternlimit.engine.history`)."""
+        unproven, facts.account_networks = self.memory.history.observe(facts.account, facts.network_key, facts.now)
+        if unproven and facts.standing is not _YOUNG:
+            facts.standing = _YOUNG
+            facts.unproven = True
 
     def record(self, facts: RequestFacts) -> None:
         """Put ``facts``' observation in the journal, as the sketch kernel consumes it."""
@@ -204,22 +217,31 @@ class Decider:
             # Trust needs a clean record: an old account caught on a flagged pattern keeps no extra allowance.
             facts.standing = _ESTABLISHED
         outcomes: list[Decision | Outcome] = []
-        if record is not None and record.penalty_until > now:
+        flags = self.memory.flags
+        flagged = bool(flags) and not flags.isdisjoint(facts.keys)
+        # A penalty and a taint apply to the requests on patterns an enforcing rule flagged (scope "pattern"): a
+        # hackathon participant caught on the shared starter prompt is still served on their own work.
+        scoped = self._account_scope or (flagged and self._enforced_flag(facts.keys))
+        if record is not None and record.penalty_until > now and scoped:
             outcomes.append(self._penalty(record, now))
         for limit_rule in compiled.limit_rules:
             decision = self._limit(limit_rule, facts)
             if decision is not None:
                 outcomes.append(decision)
         # Most requests meet no rule on any key and touch no flagged key: then no pattern rule can answer.
-        flags = self.memory.flags
         rules = self._young_rules if facts.standing is _YOUNG else self._elder_rules
-        if rules and (any(matched) or (flags and not flags.isdisjoint(facts.keys))):
+        if rules and (any(matched) or flagged):
             measures = out[start : start + len(facts.keys)].tolist()
             for index, pattern_rule in rules:
                 outcome = self.patterns.evaluate(index, pattern_rule, facts, measures, matched[index], allowed)
                 if outcome is not None:
                     outcomes.append(outcome)
-        if facts.standing is _YOUNG and self.memory.taints and not any(outcome.enforced for outcome in outcomes):
+        if (
+            facts.standing is _YOUNG
+            and scoped
+            and self.memory.taints
+            and not any(outcome.enforced for outcome in outcomes)
+        ):
             decision = self._taint(facts)
             if decision is not None:
                 outcomes.append(decision)
@@ -227,6 +249,15 @@ class Decider:
             return ALLOW
         chosen = outcomes[0] if len(outcomes) == 1 else max(outcomes, key=_rank)
         return chosen.decision() if isinstance(chosen, Outcome) else chosen
+
+    def _enforced_flag(self, keys: list[int]) -> bool:
+        """Whether one of ``keys`` is flagged by a rule that enforces (a log rule's flag is no pattern family)."""
+        flags, enforcing = self.memory.flags, self._enforcing
+        for key in keys:
+            flag = flags.get(key)
+            if flag is not None and flag.rule in enforcing:
+                return True
+        return False
 
     def clear(self, scope: str, key: int) -> bool:
         """Forget what the limiter holds against ``key`` of ``scope`` (an account's penalty and persistence, a

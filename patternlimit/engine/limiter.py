@@ -95,7 +95,12 @@ class Limiter:
         journal = Journal(spec.options.max_pending_bytes) if spec.kind == "redis" else None
         on_label = None if journal is None else lambda key, kind, label: journal.event("l", key, kind, label)
         labels = Labels(self._facts.text, compiled.kinds, capacity.flags, on_label)
-        memory = Memory(accounts=capacity.accounts, flags=capacity.flags, policy=self.policy.escalation)
+        memory = Memory(
+            accounts=capacity.accounts,
+            flags=capacity.flags,
+            policy=self.policy.escalation,
+            proven_after=self.policy.context.proven_after,
+        )
         patterns = PatternRules(self.policy, compiled, self._state, memory, labels, self._facts, journal)
         limits_storage = ClockedMemoryStorage(max_keys=capacity.accounts)
         self._decider = Decider(
@@ -134,6 +139,7 @@ class Limiter:
         patterns = PatternRules(new, compiled, state, memory, labels, builder, old.journal)
         with old.lock:
             memory.policy = new.escalation
+            memory.history.proven_after = new.context.proven_after
             fresh = Decider(new, compiled, state, memory, patterns, builder, old.limits_storage, old.journal)
             fresh.lock, fresh.overrides, fresh.stats, fresh.clock = old.lock, old.overrides, old.stats, old.clock
             self.policy, self._state, self._facts, self._decider = new, state, builder, fresh

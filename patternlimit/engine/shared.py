@@ -114,7 +114,8 @@ class SharedState:
             _, account, rule, pattern_kind, label, key, now, network, client = event
             pattern = PatternRef(str(pattern_kind), str(label), int(key))
             moment = clock.admit(_time(now))
-            memory.caught(memory.record(int(account)), str(rule), pattern, moment, int(network), int(client))
+            account = int(account)
+            memory.caught(memory.record(account), str(rule), pattern, moment, int(network), int(client), account)
         else:
             change = list(event)
             if len(change) == 5:
