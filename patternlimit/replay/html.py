@@ -38,7 +38,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8p
 .chart { background: #fff; border: 1px solid #ddd; border-radius: 6px; margin: 6px 0; display: block; }
 .chart .title { font-weight: 600; font-size: 13px; } .chart .tick, .chart .legend { font-size: 11px; fill: #444; }
 .chart .axis { font-size: 12px; fill: #333; } .chart .marker { font-size: 11px; font-weight: 600; }
-table { border-collapse: collapse; background: #fff; margin: 6px 0; width: 100%; font-size: 13px; }
+table { border-collapse: collapse; background: #fff; margin: 6px 0; width: 100%; max-width: 1082px; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: #eef0f2; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
 td.text { font-family: ui-monospace, monospace; font-size: 12px; width: 40%; overflow-wrap: anywhere; }
