@@ -60,6 +60,9 @@ def test_the_json_document(tmp_path: Path, secret: str, capsys: pytest.CaptureFi
         "log.jsonl:3"
     )  # c2, the first stopped
     printed = capsys.readouterr().out
+    [affected] = [entry for entry in document["accounts"] if entry["account"] == "c4"]
+    assert affected["stopped"] == 1 and affected["rules"] == {"same-template": 1}
+    assert affected["sample"]["account"] == "c4" and affected["sample"]["where"].endswith("log.jsonl:6")
     assert "1 bad lines" in printed and "log.jsonl:4" in printed and "same-template" in printed
 
 
