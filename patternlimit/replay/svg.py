@@ -151,7 +151,7 @@ def _nice(value: float, *, whole: bool = False) -> float:
 
 def _round_step(value: float, *, whole: bool = False) -> float:
     """The smallest of 1, 2, 2.5 or 5 times a power of ten at or above ``value`` (> 0); with ``whole``, a whole
-    number (3 rather than 2.5 below 10, at least 1), so that an axis of counts is not labelled 2, 5, 8 for 2.5, 5, 7.5."""
+    number (3 rather than 2.5 below 10, at least 1): an axis of counts is not labelled 2, 5, 8 for 2.5, 5, 7.5."""
     power = 10 ** math.floor(math.log10(value))
     steps = (1, 2, 3, 5, 10) if whole and power < 10 else (1, 2, 2.5, 5, 10)
     step = float(next(step * power for step in steps if step * power >= value * 0.9999))

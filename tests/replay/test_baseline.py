@@ -16,7 +16,10 @@ from patternlimit.storage.clocked import ClockedMemoryStorage
 
 def test_the_baseline_matches_limits_moving_window() -> None:
     policy = load_policy(
-        {"name": "t", "rules": [{"type": "limit", "name": "a", "limit": "20/minute", "per": "account", "weighted": False}]}
+        {
+            "name": "t",
+            "rules": [{"type": "limit", "name": "a", "limit": "20/minute", "per": "account", "weighted": False}],
+        }
     )
     baseline = Baseline(policy, max_keys=40)
     storage = ClockedMemoryStorage(max_keys=40)

@@ -125,8 +125,16 @@ def test_the_report_is_self_contained_and_has_its_charts(tmp_path: Path, secret:
 def test_threshold_suggestions_from_labels(tmp_path: Path, secret: str) -> None:
     log = write_jsonl(tmp_path / "log.jsonl", traffic())
     suggested, out = tmp_path / "suggested.json", tmp_path / "out.json"
-    assert run([str(log), "--suggest-policy", str(suggested), "--fp-budget", "0.01", "--json", str(out)]) == 0
+    report = tmp_path / "report.html"
+    options = ["--suggest-policy", str(suggested), "--fp-budget", "0.01", "--json", str(out), "--report", str(report)]
+    assert run([str(log), *options]) == 0
     suggestion = json.loads(out.read_text())["suggestion"]
+    sweep = report.read_text(encoding="utf-8").split("Threshold sweep", 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr><td>([^<]+)</td><td class='n'>([^<]+)</td>", sweep)
+    rounds = [f"measured, round {number}" for number in range(1, len(suggestion["measured"]) + 1)]
+    assert [name for name, _ in rows] == ["policy as replayed", "estimate (probe)", *rounds]
+    assert rows[0][1] == "1"
+    assert float(rows[-1][1]) == pytest.approx(suggestion["measured"][-1]["scale"], rel=1e-2)
     assert suggestion["legitimate_requests"] == 160 and suggestion["rest_requests"] == 180
     assert suggestion["within_budget"] is True
     final = suggestion["measured"][-1]

@@ -28,9 +28,13 @@ def test_the_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
     log = write_jsonl(tmp_path / "log.jsonl", traffic())
     screen = io.StringIO()
     console = Console(file=screen, force_terminal=True, width=120)
-    result = _with_progress(console, True, lambda progress: replay([log], secret=SECRET.encode(), chunk=100, progress=progress))
+    result = _with_progress(
+        console, True, lambda progress: replay([log], secret=SECRET.encode(), chunk=100, progress=progress)
+    )
     assert result.requests == 340
     assert "replaying" in screen.getvalue() and "340 requests" in screen.getvalue()
     quiet = io.StringIO()
-    _with_progress(Console(file=quiet, force_terminal=True), False, lambda progress: replay([log], secret=SECRET.encode()))
+    _with_progress(
+        Console(file=quiet, force_terminal=True), False, lambda progress: replay([log], secret=SECRET.encode())
+    )
     assert quiet.getvalue() == ""
