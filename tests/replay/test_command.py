@@ -158,3 +158,20 @@ def test_legit_accounts_file_marks_unlabelled_traffic(tmp_path: Path, secret: st
     assert run([str(log), "--legit-accounts", str(accounts), "--json", str(out)]) == 0
     suggestion = json.loads(out.read_text())["suggestion"]
     assert suggestion["legitimate_requests"] == 160 and suggestion["rest_requests"] == 180
+
+
+def test_a_policy_over_the_budget_is_loosened(tmp_path: Path, secret: str) -> None:
+    rows = traffic()
+    for row in rows:  # half the campaign's accounts are a customer's own young accounts, marked legitimate
+        if row["account"].startswith("young-") and int(row["account"].split("-")[1]) % 2 == 0:
+            row["label"] = "legitimate"
+    log, suggested, out = write_jsonl(tmp_path / "log.jsonl", rows), tmp_path / "s.json", tmp_path / "out.json"
+    assert run([str(log), "--suggest-policy", str(suggested), "--json", str(out)]) == 0
+    suggestion = json.loads(out.read_text())["suggestion"]
+    assert suggestion["current"]["false_positive_rate"] > 0.05  # the preset stops these legitimate requests
+    final = suggestion["measured"][-1]
+    assert final["scale"] > 1.0 and final["false_positive_rate"] <= suggestion["budget"] == 0.001
+    assert suggestion["within_budget"] is True
+    by_name = {rule.name: rule for rule in load_policy(suggested).rules}
+    minimum = by_name["template-fan-out"].when["young_accounts"].min  # type: ignore[union-attr]
+    assert minimum == suggestion["thresholds"]["template-fan-out"]["suggested"] > 40
