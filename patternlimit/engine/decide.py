@@ -221,7 +221,17 @@ class Decider:
         flagged = bool(flags) and not flags.isdisjoint(facts.keys)
         # A penalty and a taint apply to the requests on patterns an enforcing rule flagged (scope "pattern"): a
         # hackathon participant caught on the shared starter prompt is still served on their own work.
-        scoped = self._account_scope or (flagged and self._enforced_flag(facts.keys))
+        # So do they to a request routed as the campaign's are (through a proxy pool, by an enforcing rule's routing
+        # conditions), whatever its text: a caught account that pads its prompts still hops networks.
+        scoped = (
+            self._account_scope
+            or (flagged and self._enforced_flag(facts.keys))
+            or (
+                (facts.standing is _YOUNG and bool(self.memory.taints))
+                or (record is not None and record.penalty_until > now)
+            )
+            and self.patterns.routed(facts, out, start)
+        )
         if record is not None and record.penalty_until > now and scoped:
             outcomes.append(self._penalty(record, now))
         for limit_rule in compiled.limit_rules:

@@ -14,7 +14,7 @@ import functools
 import math
 from collections.abc import Callable
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from patternlimit._kernels.layout import (
     ACCOUNTS,
@@ -71,6 +71,7 @@ class PatternRules:
         self.builder = builder
         self.journal = journal
         rules = compiled.pattern_rules
+        self._rules = rules
         self._kind_index = {kind: index for index, kind in enumerate(compiled.kinds)}
         self._network_span = self._kind_index.get("network")
         self._aged = [any(condition.code == AGE_CODE for condition in rule.conditions) for rule in rules]
@@ -185,6 +186,25 @@ class PatternRules:
         young = row[YOUNG_COLUMN]
         accounts = max(row[ACCOUNTS], young)
         return young if accounts > 0 and young >= 0.5 * accounts else 0.0
+
+    def routed(self, facts: RequestFacts, out: Any, start: int) -> bool:
+        """Whether the request meets the routing conditions (``when_any``) of an enforcing rule on its own, apart
+        from any pattern: the account hops networks or sends from a proxy pool's network. A request from a private
+        or unknown address carries no such evidence."""
+        if not facts.public_network:
+            return False
+        for rule, (every, one_of) in zip(self._rules, self._routed, strict=True):
+            if rule.action is Action.LOG or rule.shadow or not one_of:
+                continue
+            if facts.network_accounts is None and any(measure == "network_accounts" for measure, _, _ in one_of):
+                facts.network_accounts = self._network_accounts(facts, out[start : start + len(facts.keys)].tolist())
+            values = {"account_networks": float(facts.account_networks), "network_accounts": facts.network_accounts}
+            if any(
+                low <= (values.get(measure) if values.get(measure) is not None else math.nan) <= high
+                for measure, low, high in one_of
+            ):
+                return True
+        return False
 
     def _routed_enough(
         self,
