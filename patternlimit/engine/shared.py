@@ -35,6 +35,10 @@ class SharedState:
         self._decider = decider
         self._secret_id = secret_id
 
+    @property
+    def secret_id(self) -> str:
+        return self._secret_id
+
     def use(self, decider: Decider) -> None:
         """Drive ``decider`` from now on (the limiter's policy was reloaded; the lock is held)."""
         self._decider = decider
