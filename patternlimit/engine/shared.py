@@ -125,8 +125,8 @@ class SharedState:
                 change[4] = clock.admit(_time(change[4]))
             decider.limits_storage.replay(change)
 
-    def snapshot(self) -> bytes:
-        """The sketch state, the flags, taints and labels (the lock is held)."""
+    def snapshot(self, labels: bool = True) -> bytes:
+        """The sketch state, the flags, taints and (``labels``) labels (the lock is held)."""
         decider = self._decider
         memory = decider.memory
         header = json.dumps(
@@ -135,7 +135,7 @@ class SharedState:
                 "arrays": decider.state.arrays_header(),
                 "flags": [[key, flag.rule, flag.until] for key, flag in memory.flags.items()],
                 "taints": [[key, taint.caught, taint.until] for key, taint in memory.taints.items()],
-                "labels": [[key, kind, label] for key, (kind, label) in decider.labels.labels.items()],
+                "labels": [[key, kind, label] for key, (kind, label) in decider.labels.labels.items()] if labels else [],
                 "overrides": [
                     [entry.scope, entry.key, entry.action, entry.until, entry.by, entry.why]
                     for entry in decider.overrides.table.items_values()

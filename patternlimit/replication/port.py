@@ -43,8 +43,8 @@ class ReplicaPort(Protocol):
         """Apply another process's records; returns how many were malformed."""
         ...
 
-    def snapshot(self) -> bytes:
-        """The state, for processes that join later."""
+    def snapshot(self, labels: bool = True) -> bytes:
+        """The state, for processes that join later (``labels``: with the pattern labels, else without)."""
         ...
 
     def restore(self, blob: bytes) -> None:

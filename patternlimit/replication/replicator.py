@@ -64,6 +64,7 @@ class Replicator:
         self.spec = spec
         self.options = spec.options
         self.journal = journal
+        journal.share_labels = spec.options.share_labels
         self.producer = secrets.token_hex(8).encode()
         self._secret = port.secret_id.encode()
         self._client = connect(spec)
@@ -381,7 +382,7 @@ class Replicator:
             # exchange is shipped first (a joiner would count it twice, from the snapshot and from the log).
             if self.journal.has_pending() and not self._attempt(self.journal.drain(), locked=True):
                 return
-            state, cursor = self.port.snapshot(), self._cursor or b"0-0"
+            state, cursor = self.port.snapshot(self.options.share_labels), self._cursor or b"0-0"
         snapshot = Snapshot(self._generation, cursor, zlib.compress(state, 1))
         try:
             self._log.write_snapshot(self.producer, snapshot, interval)

@@ -208,7 +208,10 @@ class RedisLog:
         so a limiter with another secret is refused. The key lives as long as the log's; every claim refreshes it,
         and a namespace left idle past the TTL may be taken by a new secret."""
         try:
-            held = self.client.set(self.keys.secret, fingerprint, nx=True, get=True, px=self.ttl_ms)
+            # SET NX then GET, not SET NX GET: that needs Redis 7, and the namespace keeps to 6.2.
+            held = None if self.client.set(self.keys.secret, fingerprint, nx=True, px=self.ttl_ms) else (
+                self.client.get(self.keys.secret)
+            )
             if isinstance(held, str):
                 held = held.encode()
             if held == fingerprint:
