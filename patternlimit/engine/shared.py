@@ -125,7 +125,7 @@ class SharedState:
                 change[4] = clock.admit(_time(change[4]))
             decider.limits_storage.replay(change)
 
-    def snapshot(self, labels: bool = True) -> bytes:
+    def snapshot(self, labels: bool = True) -> bytes | bytearray:
         """The sketch state, the flags, taints and (``labels``) labels (the lock is held)."""
         decider = self._decider
         memory = decider.memory
@@ -142,7 +142,11 @@ class SharedState:
                 ],
             }
         ).encode()
-        return len(header).to_bytes(4, "little") + header + decider.state.to_bytes()
+        # One copy of the arrays, into the blob itself: the writer's requests wait for this lock meanwhile.
+        blob = bytearray(4 + len(header) + decider.state.arrays_nbytes)
+        blob[: 4 + len(header)] = len(header).to_bytes(4, "little") + header
+        decider.state.write_into(memoryview(blob)[4 + len(header) :])
+        return blob
 
     def restore(self, blob: bytes) -> None:
         """Load a :meth:`snapshot` (the lock is held); raises :class:`StorageError` if it does not fit."""

@@ -43,7 +43,7 @@ class ReplicaPort(Protocol):
         """Apply another process's records; returns how many were malformed."""
         ...
 
-    def snapshot(self, labels: bool = True) -> bytes:
+    def snapshot(self, labels: bool = True) -> bytes | bytearray:
         """The state, for processes that join later (``labels``: with the pattern labels, else without)."""
         ...
 

@@ -209,7 +209,18 @@ class SketchState:
         return sum(part.nbytes for part in self.arrays)
 
     def to_bytes(self) -> bytes:
-        return b"".join(part.tobytes() for part in self.arrays)
+        out = bytearray(self.arrays_nbytes)
+        self.write_into(memoryview(out))
+        return bytes(out)
+
+    def write_into(self, buffer: memoryview) -> None:
+        """Copy every array into ``buffer`` (``arrays_nbytes`` long), back to back: one copy of the state, the
+        least a snapshot taken under the limiter's lock can cost (``tobytes`` and a join would be two)."""
+        offset = 0
+        for part in self.arrays:
+            size = part.nbytes
+            np.frombuffer(buffer, dtype=np.uint8, count=size, offset=offset)[...] = part.reshape(-1).view(np.uint8)
+            offset += size
 
     def load(self, blob: bytes, offset: int) -> None:
         """Overwrite every array in place from ``blob`` at ``offset`` (as :meth:`to_bytes` wrote them); the caller
