@@ -5,7 +5,9 @@ writes nothing of its own (no snapshot, no records), prints :meth:`Limiter.top_p
 <patternlimit.Limiter.top_patterns>` and leaves. It needs the deployment's secret (``PATTERNLIMIT_SECRET`` or
 ``--secret-file``: the sketches are keyed by it) and, when the running processes use a policy of their own, the
 same policy file (its capacity, window and buckets give the sketches their shape). The figures are as fresh as
-the records the processes have shipped (``sync_interval``).
+the records the processes have shipped (``sync_interval``). A label is made by a serving process from a sample
+of the pattern it keeps (when the pattern is flagged, or on its own ``top_patterns`` or metrics scrape) and
+shared from then on; before that, ``top`` shows the kind of the rule that flagged the pattern, if any.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING
 from patternlimit.errors import ConfigurationError, StorageError
 
 if TYPE_CHECKING:
-    from patternlimit.engine import TopPattern
+    from patternlimit.engine import Limiter, TopPattern
 
 DESCRIPTION = (
     "Print the heaviest patterns (hits in the window, distinct and young accounts, the rule that flagged them) "
@@ -29,6 +31,8 @@ DESCRIPTION = (
 )
 
 _LABEL_WIDTH = 60
+
+UNLABELLED = "(not labelled yet)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,7 +69,7 @@ def run(arguments: argparse.Namespace) -> int:
         status = limiter.storage_status
         if status is not None and (not status.healthy or status.failures):
             raise ConfigurationError(f"could not read the shared state from {_shown(storage)}: {status.last_error}")
-        rows = limiter.top_patterns(arguments.count)
+        rows = _with_kinds(limiter.top_patterns(arguments.count), limiter)
     except StorageError as exc:
         raise ConfigurationError(f"could not read the shared state from {_shown(storage)}: {exc}") from None
     finally:
@@ -91,6 +95,16 @@ def table(rows: Sequence[TopPattern], *, storage: str, secret_id: str) -> str:
     if not rows:
         lines.append("  (no patterns counted in the window)")
     return "\n".join(lines)
+
+
+def _with_kinds(rows: list[TopPattern], limiter: Limiter) -> list[TopPattern]:
+    """Rows whose key no serving process has labelled yet (labels are made from the samples a serving process
+    keeps, and only shared once made) take their kind from the pattern rule that flagged them, if one did."""
+    kinds = {rule.name: rule.pattern for rule in limiter.policy.rules if rule.type == "pattern"}
+    return [
+        row._replace(kind=kinds.get(row.flagged_by or "", "?"), label=UNLABELLED) if row.kind == "?" else row
+        for row in rows
+    ]
 
 
 def _secret(path: str | None) -> bytes:
