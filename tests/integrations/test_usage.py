@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from patternlimit import Limiter, Request
+from patternlimit._testing import llm_responses
 from patternlimit._testing.web_servers import serve
 from patternlimit.errors import ConfigurationError
 from patternlimit.integrations.asgi import PatternLimitMiddleware
@@ -34,10 +35,10 @@ def _read(content_type: str, chunks: list[bytes], encoding: str = "") -> int | N
 
 @pytest.mark.parametrize(("style", "stream"), STYLES)
 def test_each_style_reports_its_tokens_whole_and_in_seven_byte_pieces(style, stream):
-    data = usage_app.body_for(style, stream, 4321)
+    data = llm_responses.body_for(style, stream, 4321)
     content_type = SSE if stream else "application/json"
     assert _read(content_type, [data]) == 4321
-    assert _read(content_type, list(usage_app.pieces(data))) == 4321
+    assert _read(content_type, list(llm_responses.pieces(data))) == 4321
 
 
 @settings(max_examples=60, deadline=None)
@@ -48,7 +49,7 @@ def test_each_style_reports_its_tokens_whole_and_in_seven_byte_pieces(style, str
     cuts=st.lists(st.integers(0, 4000), max_size=40),
 )
 def test_any_cut_of_any_line_ending_reads_the_same_usage(style, tokens, newline, cuts):
-    data = usage_app.body_for(style, True, tokens).replace(b"\n", newline)
+    data = llm_responses.body_for(style, True, tokens).replace(b"\n", newline)
     bounds = sorted({0, len(data), *(cut % (len(data) + 1) for cut in cuts)})
     chunks = [data[start:end] for start, end in itertools.pairwise(bounds)]
     assert _read(SSE, chunks) == tokens
@@ -72,7 +73,7 @@ def test_the_latest_count_wins_and_nothing_else_is_read():
     assert _read("application/json", [b'{"usage": {"total_tokens": 1e30}}']) == MAX_TOKENS
     assert _read("application/json", [b"not json"]) is None
     assert _read("application/problem+json", [b'{"usage": {"total_tokens": 9}}']) == 9
-    assert _read("text/html", [usage_app.openai_json(50)]) is None
+    assert _read("text/html", [llm_responses.openai_json(50)]) is None
     assert not UsageMeter("application/json", "gzip").reading
     assert not UsageMeter("text/event-stream-ish").reading
 
@@ -82,7 +83,7 @@ def test_a_json_body_over_the_cap_is_read_from_its_tail():
     document = {"content": [{"type": "tool_use", "input": {"usage": {"total_tokens": 1}}}], "text": padding}
     document["usage"] = {"input_tokens": 100, "output_tokens": 23}
     data = json.dumps(document).encode()
-    assert _read("application/json", list(usage_app.pieces(data, 65536))) == 123
+    assert _read("application/json", list(llm_responses.pieces(data, 65536))) == 123
 
 
 def test_a_long_stream_is_scanned_without_being_held():
@@ -175,7 +176,7 @@ def test_a_real_server_stops_an_account_after_a_few_large_responses(server, styl
                     text = b"".join(response.iter_raw())
                     statuses.append(response.status_code)
                     if response.status_code == 200:
-                        assert text == usage_app.body_for(style, stream, 4000)
+                        assert text == llm_responses.body_for(style, stream, 4000)
             else:
                 statuses.append(http.post("/v1/llm", json=body, headers={"x-api-key": key}).status_code)
         other = http.post("/v1/llm", json=body, headers={"x-api-key": key + "-other"})
