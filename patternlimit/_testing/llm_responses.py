@@ -50,7 +50,7 @@ def openai_events(tokens: int, words: int = 5) -> bytes:
     last, which has no choices."""
     given, produced = split(tokens)
     base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "model": "gpt-test"}
-    chunks = [
+    chunks: list[dict[str, object]] = [
         {**base, "choices": [{"index": 0, "delta": {"content": f"word{i} "}}], "usage": None} for i in range(words)
     ]
     chunks.append(
