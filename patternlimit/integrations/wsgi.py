@@ -167,7 +167,7 @@ class PatternLimitWSGIMiddleware:
             result = self.app(environ, tracked_start_response)
             if watched and guard.usage is not None:
                 assert request is not None  # watched says so
-                return ChargedBody(result, meters, lambda meter: guard.charge(request, meter))
+                return _ChargedBody(result, meters, lambda meter: guard.charge(request, meter))
             return result
         except RateLimitExceeded as exc:
             # Raised before the app returned its iterable, so nothing has been sent: a new status replaces any the
@@ -177,7 +177,7 @@ class PatternLimitWSGIMiddleware:
             return _respond(start_response, refusal, error=exc if started else None)
 
 
-class ChargedBody:
+class _ChargedBody:
     """The app's response iterable, its chunks fed to the response's usage meter (``meters``, set when the app
     calls ``start_response``: perhaps only at its first chunk) and the usage charged once the body has ended, or
     when the server closes it early (what was read by then)."""
