@@ -19,7 +19,8 @@ from patternlimit.errors import ConfigurationError
 DESCRIPTION = (
     "Context-aware rate limiting for LLM APIs. 'patternlimit simulate' runs campaign and legitimate traffic "
     "through patternlimit and through plain per-account limits, side by side; 'patternlimit check-policy FILE' "
-    "validates a policy file; 'patternlimit warm' compiles the kernels into numba's cache."
+    "validates a policy file; 'patternlimit top --storage redis://...' prints the heaviest patterns of a running "
+    "limiter; 'patternlimit warm' compiles the kernels into numba's cache."
 )
 """``--help``'s text: plain words (the module docstring is reST for the docs)."""
 
@@ -69,6 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Compile and cache the kernels a limiter uses, so that no serving process compiles them.",
     )
     _add_serve(commands)
+    from patternlimit import cli_top
+
+    cli_top.add_arguments(
+        commands.add_parser("top", help="print the heaviest patterns of a running limiter's shared storage",
+                            description=cli_top.DESCRIPTION)
+    )  # fmt: skip
     arguments = parser.parse_args(argv)
     if arguments.command == "warm":
         return _warm()
@@ -77,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if arguments.command == "serve":
             return _serve(arguments)
+        if arguments.command == "top":
+            return cli_top.run(arguments)
         if arguments.command == "replay":
             from patternlimit.replay.command import run
 

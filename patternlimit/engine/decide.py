@@ -323,19 +323,68 @@ class Decider:
         for identifier in identifiers:
             if strategy.hit(item, identifier, cost=max(1, facts.request.cost)):
                 continue
-            reset, _ = strategy.get_window_stats(item, identifier)
-            action = rule.action
-            weight = item.amount / rule.items[Standing.ESTABLISHED].amount
-            return finish(
-                rule.name,
-                action,
-                rule.shadow,
-                PatternRef(rule.per, identifier if rule.per != "account" else "this account", 0),
-                limit_reason(rule.per, item.amount, item.get_expiry(), facts.standing, weight),
-                max(0.0, reset - facts.now) if action is Action.THROTTLE else None,
-                {"limit": float(item.amount), "weight": weight},
-            )
+            return self._exceeded(rule, identifier, facts)
         return None
+
+    def _exceeded(self, rule: CompiledLimitRule, identifier: str, facts: RequestFacts) -> Decision:
+        """The decision of limit ``rule`` on ``identifier``, whose window is full."""
+        item = rule.items[facts.standing]
+        reset, _ = self._strategies[rule.strategy].get_window_stats(item, identifier)
+        action = rule.action
+        weight = item.amount / rule.items[Standing.ESTABLISHED].amount
+        return finish(
+            rule.name,
+            action,
+            rule.shadow,
+            PatternRef(rule.per, identifier if rule.per != "account" else "this account", 0),
+            limit_reason(rule.per, item.amount, item.get_expiry(), facts.standing, weight),
+            max(0.0, reset - facts.now) if action is Action.THROTTLE else None,
+            {"limit": float(item.amount), "weight": weight},
+        )
+
+    def charge(self, facts: RequestFacts, cost: int, names: frozenset[str] | None) -> Decision:
+        """Charge ``cost`` more to the limit rules named in ``names`` (every one when None) on ``facts``' keys,
+        for a request already decided and served. A cost the window cannot take still counts: a fixed window
+        counts past its limit, and a moving window (which only takes what fits) is filled to it, so the key's
+        next request is refused either way. ALLOW when every window took the cost, else the decision of the
+        first rule it filled (the one the key's next request meets)."""
+        decision = ALLOW
+        self.limits_storage.now = facts.now
+        for rule in self.compiled.limit_rules:
+            if names is not None and rule.name not in names:
+                continue
+            identifiers = [f"a{facts.account:x}"] if rule.per == "account" else self._identifiers(rule.per, facts)
+            item = rule.items[facts.standing]
+            strategy = self._strategies[rule.strategy]
+            for identifier in identifiers:
+                if strategy.hit(item, identifier, cost=cost):
+                    continue
+                _, left = strategy.get_window_stats(item, identifier)
+                if left > 0:
+                    strategy.hit(item, identifier, cost=left)
+                if decision is ALLOW:
+                    decision = self._exceeded(rule, identifier, facts)
+        return decision
+
+    def limit_state(self, facts: RequestFacts) -> list[tuple[str, int, int, float]]:
+        """``(rule, limit, remaining, reset seconds)`` of every limit rule for ``facts``' keys, counting nothing:
+        of a rule counted on several keys (a pattern kind with several keys), the key with the least left."""
+        self.limits_storage.now = facts.now
+        states = []
+        for rule in self.compiled.limit_rules:
+            identifiers = [f"a{facts.account:x}"] if rule.per == "account" else self._identifiers(rule.per, facts)
+            if not identifiers:
+                continue
+            item = rule.items[facts.standing]
+            strategy = self._strategies[rule.strategy]
+            reset, left = min(
+                (strategy.get_window_stats(item, identifier) for identifier in identifiers),
+                key=lambda stats: stats[1],
+            )
+            # An untouched fixed window has no end yet: the next hit starts a whole one.
+            seconds = max(0.0, reset - facts.now) if left < item.amount else float(item.get_expiry())
+            states.append((rule.name, int(item.amount), int(left), seconds))
+        return states
 
     def _identifiers(self, per: str, facts: RequestFacts) -> list[str]:
         """The identifiers of a limit rule ``per`` a pattern kind (``per="account"`` is handled by the caller)."""
