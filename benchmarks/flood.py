@@ -28,12 +28,16 @@ def _word(rng: random.Random) -> str:
 
 def workload(flood: int, seed: int = 11) -> list[tuple[float, str, Request]]:
     rng = random.Random(seed)
-    out: list[tuple[float, str, Request]] = [(now, "campaign", r) for now, r in traffic.campaign(accounts=200, per_account=15)]
+    out: list[tuple[float, str, Request]] = [
+        (now, "campaign", r) for now, r in traffic.campaign(accounts=200, per_account=15)
+    ]
     for index in range(1200):
         created = traffic.START - rng.uniform(0, traffic.DAY)
         address = traffic.ip(rng)
         for _ in range(rng.randint(1, 4)):
-            request = Request(account=f"new-{index}", ip=address, text=traffic.organic_prompt(rng), account_created_at=created)
+            request = Request(
+                account=f"new-{index}", ip=address, text=traffic.organic_prompt(rng), account_created_at=created
+            )
             out.append((traffic.START + rng.uniform(0, 7200), "legit", request))
     for index in range(flood):
         now = traffic.START + rng.uniform(0, 7200)

@@ -4,6 +4,7 @@ hopping and proxy pools, the latest turn of a conversation, part keys, and penal
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -60,8 +61,12 @@ def rotating_campaign(accounts: int = 150, per_account: int = 8, seed: int = 4) 
     """The templated campaign, each request through a fresh residential proxy address."""
     rng = random.Random(seed)
     return [
-        (time, Request(account=request.account, ip=home(rng), text=request.text,
-                       account_created_at=request.account_created_at))  # fmt: skip
+        (
+            time,
+            Request(
+                account=request.account, ip=home(rng), text=request.text, account_created_at=request.account_created_at
+            ),
+        )
         for time, request in traffic.campaign(seed=seed, accounts=accounts, per_account=per_account, prefixes=None)
     ]
 
@@ -74,8 +79,18 @@ def test_a_viral_agents_new_users_are_served_though_they_share_its_system_prompt
 def test_the_same_users_without_turn_separators_share_one_template_but_not_proxies():
     """Without the separator the system prompt is the template of every request; the users still keep their own
     networks, so no fan-out rule acts on them (it would, on young accounts hopping between proxies)."""
-    requests = [(now, Request(account=r.account, ip=r.ip, text=str(r.text).replace("\x1e", "\n"),
-                              account_created_at=r.account_created_at)) for now, r in viral_agent()]  # fmt: skip
+    requests = [
+        (
+            now,
+            Request(
+                account=r.account,
+                ip=r.ip,
+                text=str(r.text).replace("\x1e", "\n"),
+                account_created_at=r.account_created_at,
+            ),
+        )
+        for now, r in viral_agent()
+    ]
     limiter = Limiter(secret=SECRET)
     assert stopped([limiter.check(request, now) for now, request in requests]) == 0
 
@@ -94,9 +109,10 @@ def test_the_latest_turn_is_what_is_fingerprinted():
     assert latest_turn("no turns") == "no turns"
     limiter = Limiter(secret=SECRET)
     facts = limiter._facts
-    assert facts.facts(Request(text="x" * 10 + "\x1eexplain the code"), 0.0).keys[:1] == facts.facts(
-        Request(text="explain the code"), 0.0
-    ).keys[:1]
+    assert (
+        facts.facts(Request(text="x" * 10 + "\x1eexplain the code"), 0.0).keys[:1]
+        == facts.facts(Request(text="explain the code"), 0.0).keys[:1]
+    )
 
 
 def test_history_makes_an_old_account_new_to_the_limiter_young_after_its_first_day():
@@ -134,18 +150,33 @@ def test_an_old_account_first_seen_after_a_day_is_young_in_its_decisions():
     assert regular.standing.value == "trusted"
 
 
-def test_a_penalty_applies_to_requests_on_flagged_patterns_only():
+def test_a_penalty_follows_a_hopping_account_and_a_taint_a_proxy_pools_network():
     limiter = Limiter(secret=SECRET)
     decisions = [(request, limiter.check(request, now)) for now, request in traffic.campaign(accounts=150)]
-    caught = next(request for request, decision in decisions if decision.rule == "template-fan-out" and decision.enforced)
+    caught = next(
+        request for request, decision in decisions if decision.rule == "template-fan-out" and decision.enforced
+    )
     end = max(now for now, _ in traffic.campaign(accounts=150))
-    own = Request(account=caught.account, ip=caught.ip, text="What is the capital of France and why is it there?",
-                  account_created_at=caught.account_created_at)  # fmt: skip
-    assert limiter.check(own, end + 1).action in (Action.ALLOW, Action.LOG)  # logged: its proxy prefix
-    assert limiter.check(caught, end + 2).action is Action.THROTTLE
+    own = Request(
+        account=caught.account,
+        ip=caught.ip,
+        text="What is the capital of France and why is it there?",
+        account_created_at=caught.account_created_at,
+    )
+    # The campaign's accounts hop proxy prefixes: the penalty follows them onto any text.
+    assert limiter.check(own, end + 1).action is Action.THROTTLE
+    # An account that keeps one address on a proxy prefix is caught on the campaign's template; on its own text
+    # it is not penalised, but its network is tainted (a proxy pool's, where accounts were caught).
+    steady = replace(caught, account="steady")
+    decisions = [limiter.check(replace(steady, text=caught.text), end + 3 + step).action for step in range(2)]
+    assert decisions[-1] is Action.THROTTLE
+    assert limiter.check(replace(own, account="steady"), end + 6).rule == "escalation:network-taint"
+    assert limiter.check(caught, end + 7).action is Action.THROTTLE
     everywhere = Policy.model_validate(
-        {**DISTILLATION_DEFENSE.model_dump(), "escalation": {**DISTILLATION_DEFENSE.escalation.model_dump(),
-                                                              "scope": "account"}}  # fmt: skip
+        {
+            **DISTILLATION_DEFENSE.model_dump(),
+            "escalation": {**DISTILLATION_DEFENSE.escalation.model_dump(), "scope": "account"},
+        }
     )
     strict = Limiter(everywhere, secret=SECRET)
     for now, request in traffic.campaign(accounts=150):
@@ -168,14 +199,32 @@ def test_part_keys_follow_sentences_in_any_order_and_skip_code_and_tool_output()
 def test_when_any_is_validated_and_needs_one_of_its_conditions():
     with pytest.raises(ValueError, match="account_networks"):
         Policy.model_validate(
-            {"name": "p", "rules": [{"type": "pattern", "name": "r", "pattern": "template",
-                                     "when": {"young_accounts": {"min": 5}},
-                                     "when_any": {"account_networks": {"min": 30}}}]}  # fmt: skip
+            {
+                "name": "p",
+                "rules": [
+                    {
+                        "type": "pattern",
+                        "name": "r",
+                        "pattern": "template",
+                        "when": {"young_accounts": {"min": 5}},
+                        "when_any": {"account_networks": {"min": 30}},
+                    }
+                ],
+            }
         )
     policy = Policy.model_validate(
-        {"name": "p", "rules": [{"type": "pattern", "name": "r", "pattern": "template",
-                                 "when": {"young_accounts": {"min": 20}, "young_share": {"min": 0.5}},
-                                 "when_any": {"account_networks": {"min": 3}, "network_accounts": {"min": 1e6}}}]}  # fmt: skip
+        {
+            "name": "p",
+            "rules": [
+                {
+                    "type": "pattern",
+                    "name": "r",
+                    "pattern": "template",
+                    "when": {"young_accounts": {"min": 20}, "young_share": {"min": 0.5}},
+                    "when_any": {"account_networks": {"min": 3}, "network_accounts": {"min": 1e6}},
+                }
+            ],
+        }
     )
     limiter = Limiter(policy, secret=SECRET)
     hopping = [limiter.check(request, now) for now, request in rotating_campaign(80, 6)]

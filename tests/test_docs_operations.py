@@ -44,7 +44,7 @@ def test_top_prints_what_the_page_shows_for_a_campaign_on_a_real_redis(monkeypat
     )
     secret = "an example deployment secret"
     with redis_url() as url:
-        limiter = Limiter(storage=url, secret=secret)
+        limiter = Limiter(storage=url, secret=secret, storage_options={"share_labels": True})
         try:
             # The campaign's two hours end just now: its patterns are in the window at the wall clock.
             offset = time.time() - 7300 - traffic.START

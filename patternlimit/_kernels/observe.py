@@ -238,7 +238,8 @@ def observe_request(
             # saturated by a flood of one-shot keys reads a floor of about D / width distinct items on every
             # cell; the bounds keep that floor from making a quiet pattern look like a fan-out.
             accounts = min(
-                spread_window_estimate(account_registers, account_ring, account_seeds, account_memo, key), np.float64(hits)
+                spread_window_estimate(account_registers, account_ring, account_seeds, account_memo, key),
+                np.float64(hits),
             )
             out[position, ACCOUNTS] = accounts
             young_accounts = min(

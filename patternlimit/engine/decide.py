@@ -220,19 +220,12 @@ class Decider:
         flags = self.memory.flags
         flagged = bool(flags) and not flags.isdisjoint(facts.keys)
         # A penalty and a taint apply to the requests on patterns an enforcing rule flagged (scope "pattern"): a
-        # hackathon participant caught on the shared starter prompt is still served on their own work.
-        # So do they to a request routed as the campaign's are (through a proxy pool, by an enforcing rule's routing
-        # conditions), whatever its text: a caught account that pads its prompts still hops networks.
-        scoped = (
-            self._account_scope
-            or (flagged and self._enforced_flag(facts.keys))
-            or (
-                (facts.standing is _YOUNG and bool(self.memory.taints))
-                or (record is not None and record.penalty_until > now)
-            )
-            and self.patterns.routed(facts, out, start)
-        )
-        if record is not None and record.penalty_until > now and scoped:
+        # hackathon participant caught on the shared starter prompt is still served on their own work. A penalty
+        # also follows an account that hops networks as an enforcing rule's routing conditions say, whatever its
+        # text (a caught account that pads its prompts still rotates through its proxies); a taint also applies on
+        # a network that is itself a proxy pool's by those conditions (a newcomer shows no hopping yet).
+        scoped = self._account_scope or (flagged and self._enforced_flag(facts.keys))
+        if record is not None and record.penalty_until > now and (scoped or self.patterns.routed(facts)):
             outcomes.append(self._penalty(record, now))
         for limit_rule in compiled.limit_rules:
             decision = self._limit(limit_rule, facts)
@@ -248,8 +241,8 @@ class Decider:
                     outcomes.append(outcome)
         if (
             facts.standing is _YOUNG
-            and scoped
             and self.memory.taints
+            and (scoped or self.patterns.routed(facts, out, start))
             and not any(outcome.enforced for outcome in outcomes)
         ):
             decision = self._taint(facts)

@@ -187,23 +187,29 @@ class PatternRules:
         accounts = max(row[ACCOUNTS], young)
         return young if accounts > 0 and young >= 0.5 * accounts else 0.0
 
-    def routed(self, facts: RequestFacts, out: Any, start: int) -> bool:
-        """Whether the request meets the routing conditions (``when_any``) of an enforcing rule on its own, apart
-        from any pattern: the account hops networks or sends from a proxy pool's network. A request from a private
-        or unknown address carries no such evidence."""
+    def routed(self, facts: RequestFacts, out: Any = None, start: int = 0) -> bool:
+        """Whether the request meets an enforcing rule's routing conditions (``when_any``) apart from any pattern:
+        the account hops networks (a rotating proxy hands out a prefix per request) or, given the kernel's output
+        rows ``out``, its network is a proxy pool's. A shared network alone is no evidence against one account's
+        other requests (a residential or carrier prefix carries many new users), so a penalty asks for hopping. A
+        request from a private or unknown address carries no evidence either way."""
         if not facts.public_network:
             return False
-        for rule, (every, one_of) in zip(self._rules, self._routed, strict=True):
-            if rule.action is Action.LOG or rule.shadow or not one_of:
+        for rule, (_, one_of) in zip(self._rules, self._routed, strict=True):
+            if rule.action is Action.LOG or rule.shadow:
                 continue
-            if facts.network_accounts is None and any(measure == "network_accounts" for measure, _, _ in one_of):
-                facts.network_accounts = self._network_accounts(facts, out[start : start + len(facts.keys)].tolist())
-            values = {"account_networks": float(facts.account_networks), "network_accounts": facts.network_accounts}
-            if any(
-                low <= (values.get(measure) if values.get(measure) is not None else math.nan) <= high
-                for measure, low, high in one_of
-            ):
-                return True
+            for measure, low, high in one_of:
+                if measure == "account_networks":
+                    value = float(facts.account_networks)
+                elif measure == "network_accounts" and out is not None:
+                    if facts.network_accounts is None:
+                        rows = out[start : start + len(facts.keys)].tolist()
+                        facts.network_accounts = self._network_accounts(facts, rows)
+                    value = facts.network_accounts
+                else:
+                    continue
+                if low <= value <= high:
+                    return True
         return False
 
     def _routed_enough(

@@ -136,7 +136,9 @@ class SharedState:
                 "arrays": decider.state.arrays_header(),
                 "flags": [[key, flag.rule, flag.until] for key, flag in memory.flags.items()],
                 "taints": [[key, taint.caught, taint.until] for key, taint in memory.taints.items()],
-                "labels": [[key, kind, label] for key, (kind, label) in decider.labels.labels.items()] if labels else [],
+                "labels": [[key, kind, label] for key, (kind, label) in decider.labels.labels.items()]
+                if labels
+                else [],
                 "overrides": [
                     [entry.scope, entry.key, entry.action, entry.until, entry.by, entry.why]
                     for entry in decider.overrides.table.items_values()

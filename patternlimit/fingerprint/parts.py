@@ -15,8 +15,6 @@ text. The cost is linear in the text and capped at :data:`MAX_CHARS` characters.
 
 from __future__ import annotations
 
-import re
-
 import xxhash
 
 from patternlimit.fingerprint.normalise import normalise

@@ -46,11 +46,7 @@ _MASS_FAN_OUT: dict[Measure, Threshold] = {
     # A cohort behind one NAT larger than any class, office or launch event: 200 distinct young accounts on one
     # pattern within the window, whatever their networks. Without it, a campaign routed through one or two
     # prefixes would pass for a NAT cohort indefinitely.
-    **{
-        measure: threshold
-        for measure, threshold in _FAN_OUT.items()
-        if not measure.startswith("network_")
-    },
+    **{measure: threshold for measure, threshold in _FAN_OUT.items() if not measure.startswith("network_")},
     "young_accounts": Threshold(min=200),
     # Through one or two prefixes, a campaign looks like a campus NAT; only its accounts' hopping between networks
     # tells it apart (a student in the lab and at home uses two).

@@ -43,7 +43,6 @@ from patternlimit.errors import ConfigurationError
 from patternlimit.sim.campaign import CampaignShape, campaign_traffic
 from patternlimit.sim.clock import HOUR
 from patternlimit.sim.labels import Labelled
-from patternlimit.sim.shapes import CAMPAIGNS, SHAPES
 from patternlimit.sim.legitimate import (
     ci_harness_traffic,
     classroom_traffic,
@@ -53,6 +52,7 @@ from patternlimit.sim.legitimate import (
     organic_traffic,
     popular_tool_traffic,
 )
+from patternlimit.sim.shapes import CAMPAIGNS, SHAPES
 
 __all__ = ["ALL_SCENARIOS", "SCENARIOS", "START", "CampaignShape", "Labelled", "generate", "scenario_rng"]
 
@@ -141,12 +141,15 @@ def generate(
             share = scale if name in CAMPAIGN_SCENARIOS else scale * legit_scale
             merged.extend(_GENERATORS[name](rng, START, duration, share))
     if warmup_hours:
-        # The established customers' history before the run: the same people (same seeds), a day earlier.
+        # The established customers' history before the run: the same people, their run's traffic moved
+        # ``warmup_hours`` earlier (the same seed and duration draw the same accounts; a generator's draws per
+        # account depend on the duration) and cut at the run's start.
         warmup = warmup_hours * HOUR
         for name in ("organic", "corporate_nat", "popular_tool", "ci_harness", "saas_relay", "eval_sweep"):
             if name in chosen:
                 rng = scenario_rng(seed, name)
-                for item in _GENERATORS[name](rng, START - warmup, warmup, scale * legit_scale):
-                    merged.append(Labelled(item.time, item.request, WARMUP, False))
+                for item in _GENERATORS[name](rng, START - warmup, duration, scale * legit_scale):
+                    if item.time < START:
+                        merged.append(Labelled(item.time, item.request, WARMUP, False))
     merged.sort(key=attrgetter("time"))
     return merged

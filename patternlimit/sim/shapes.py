@@ -218,7 +218,9 @@ def saas_relay(rng: random.Random, start: float, duration: float, scale: float) 
     account, created = account_id(rng), start - 400 * DAY
     address, frame = host(rng, prefix24(rng, HOSTING_OCTETS)), app_frame(rng)
     times = _steady(rng, start, start + duration, 300.0 * scale)
-    return [_item(time, account, address, app_prompt(rng, frame), HTTPX, created, "saas_relay", False) for time in times]
+    return [
+        _item(time, account, address, app_prompt(rng, frame), HTTPX, created, "saas_relay", False) for time in times
+    ]
 
 
 def eval_sweep(rng: random.Random, start: float, duration: float, scale: float) -> list[Labelled]:

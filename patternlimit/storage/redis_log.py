@@ -209,8 +209,10 @@ class RedisLog:
         and a namespace left idle past the TTL may be taken by a new secret."""
         try:
             # SET NX then GET, not SET NX GET: that needs Redis 7, and the namespace keeps to 6.2.
-            held = None if self.client.set(self.keys.secret, fingerprint, nx=True, px=self.ttl_ms) else (
-                self.client.get(self.keys.secret)
+            held = (
+                None
+                if self.client.set(self.keys.secret, fingerprint, nx=True, px=self.ttl_ms)
+                else (self.client.get(self.keys.secret))
             )
             if isinstance(held, str):
                 held = held.encode()
@@ -222,7 +224,8 @@ class RedisLog:
             namespace = self.keys.log[1 : self.keys.log.index("}")]
             raise ConfigurationError(
                 f"Redis namespace {namespace!r} is shared under another secret (secret id "
-                f"{held[:16].decode('ascii', 'replace')!r}, this limiter's is {fingerprint.decode('ascii', 'replace')!r}): "
+                f"{held[:16].decode('ascii', 'replace')!r}, this limiter's is "
+                f"{fingerprint.decode('ascii', 'replace')!r}): "
                 f"give every process of a deployment the same secret, or use another namespace"
             )
 

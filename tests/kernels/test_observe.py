@@ -166,7 +166,8 @@ def test_a_saturated_spread_sketch_reports_no_more_senders_than_requests():
     for index in range(3000):  # 3,000 distinct one-shot keys from 3,000 young accounts
         keys = np.array([10_000 + index], np.uint64)
         for state, module in ((jit_state, kernels), (twin_state, reference)):
-            module.observe_request(*state, keys, 1, 50_000 + index, index, index, True, 1000.0, 1, 0, 1, np.zeros((1, 7)))
+            row = np.zeros((1, 7))
+            module.observe_request(*state, keys, 1, 50_000 + index, index, index, True, 1000.0, 1, 0, 1, row)
     flooded = observe(jit_state, 7, 1, 2, young=True)
     raw = SpreadSketch(width=16, depth=2, precision=4, window=60.0, buckets=3, seed=10)
     assert flooded["hits"] < 20 and flooded["accounts"] <= flooded["hits"] and flooded["young"] <= flooded["accounts"]

@@ -6,7 +6,6 @@ import pytest
 
 from patternlimit import Action, Limiter
 from patternlimit._testing import traffic
-
 from tests.test_hostile_inputs import SECRET, SKEWED, slow_young_traffic
 
 

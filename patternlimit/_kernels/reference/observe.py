@@ -111,7 +111,9 @@ def observe_request(
             # Bounded by what they count (see the kernel): senders <= requests, young <= senders, cohort <= young.
             out[position, 1] = min(spread_estimate(*accounts, key, now), float(hits))
             out[position, 2] = min(spread_estimate(*youngs, key, now), out[position, 1])
-            out[position, 5] = min(spread_estimate(*youngs, cohort, now), out[position, 2]) if counts_copies else math.nan
+            out[position, 5] = (
+                min(spread_estimate(*youngs, cohort, now), out[position, 2]) if counts_copies else math.nan
+            )
         else:
             out[position, 4] = out[position, 1] = out[position, 2] = out[position, 5] = math.nan
         if young and counts_copies:
