@@ -19,14 +19,15 @@ from patternlimit.errors import ConfigurationError
 DESCRIPTION = (
     "Context-aware rate limiting for LLM APIs. 'patternlimit simulate' runs campaign and legitimate traffic "
     "through patternlimit and through plain per-account limits, side by side; 'patternlimit check-policy FILE' "
-    "validates a policy file; 'patternlimit warm' compiles the kernels into numba's cache."
+    "validates a policy file; 'patternlimit top --storage redis://...' prints the heaviest patterns of a running "
+    "limiter; 'patternlimit warm' compiles the kernels into numba's cache."
 )
 """``--help``'s text: plain words (the module docstring is reST for the docs)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     # Scenario names belong to the simulator; nothing outside patternlimit/sim knows them.
-    from patternlimit.sim.scenarios import SCENARIOS
+    from patternlimit.sim.scenarios import ALL_SCENARIOS
 
     parser = argparse.ArgumentParser(prog="patternlimit", description=DESCRIPTION)
     _add_version(parser)
@@ -41,7 +42,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     simulate.add_argument("--scale", type=float, default=1.0, help="traffic volume multiplier (default 1.0)")
     simulate.add_argument("--hours", type=float, default=24.0, help="simulated hours (default 24)")
     simulate.add_argument(
-        "--scenario", action="append", choices=SCENARIOS, help="run only these scenarios (repeatable)"
+        "--scenario", action="append", choices=ALL_SCENARIOS, help="run only these scenarios (repeatable)"
+    )
+    simulate.add_argument(
+        "--legit-scale", type=float, default=1.0, help="legitimate volume multiplier, apart from the campaigns"
+    )
+    simulate.add_argument(
+        "--warmup-hours", type=float, default=0.0, help="established customers' history decided before the run"
     )
     simulate.add_argument("--policy", help="a policy file or preset name (default: distillation-defense)")
     simulate.add_argument("--json", type=Path, help="write the metrics as JSON to this file")
@@ -63,6 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Compile and cache the kernels a limiter uses, so that no serving process compiles them.",
     )
     _add_serve(commands)
+    from patternlimit import cli_top
+
+    cli_top.add_arguments(
+        commands.add_parser("top", help="print the heaviest patterns of a running limiter's shared storage",
+                            description=cli_top.DESCRIPTION)
+    )  # fmt: skip
     arguments = parser.parse_args(argv)
     if arguments.command == "warm":
         return _warm()
@@ -71,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if arguments.command == "serve":
             return _serve(arguments)
+        if arguments.command == "top":
+            return cli_top.run(arguments)
         if arguments.command == "replay":
             from patternlimit.replay.command import run
 
@@ -94,7 +109,12 @@ def _simulate(arguments: argparse.Namespace) -> int:
     console = Console(stderr=True)
     with console.status("generating traffic"):
         stream = generate(
-            arguments.seed, scale=arguments.scale, duration_hours=arguments.hours, scenarios=arguments.scenario
+            arguments.seed,
+            scale=arguments.scale,
+            duration_hours=arguments.hours,
+            scenarios=arguments.scenario,
+            legit_scale=arguments.legit_scale,
+            warmup_hours=arguments.warmup_hours,
         )
     columns = (TextColumn("deciding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress:

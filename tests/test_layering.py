@@ -39,7 +39,8 @@ ALLOWED: dict[str, set[str]] = {
     "sim": _ENGINE,
     "replay": _ENGINE | {"sim"},
     "sidecar": _ENGINE | {"integrations"},
-    "cli": _ENGINE | {"integrations", "sidecar", "sim", "replay", "__init__"},  # __init__ for __version__
+    "cli": _ENGINE | {"integrations", "sidecar", "sim", "replay", "__init__", "cli_top"},  # __init__: __version__
+    "cli_top": _ENGINE,
     "__init__": _ENGINE | {"integrations"},
     "__main__": {"cli"},
     "_testing": set(),  # test and benchmark harness: may import anything, imported by nothing in the package

@@ -88,13 +88,20 @@ MEASURE_CODES = {
     "pattern_age": 6,
     "network_share": 7,
     "network_concentration": 8,
+    "account_networks": 9,
+    "network_accounts": 10,
 }
 """Measures by evaluation cost: the raw sketch outputs first, the derived ratios after."""
 AGE_CODE = MEASURE_CODES["pattern_age"]
 """The one measure the rule kernel cannot see (first sightings are kept outside the sketches)."""
-REQUEST_CODES = frozenset({MEASURE_CODES["network_share"], MEASURE_CODES["network_concentration"]})
-"""Measures that depend on the request's own network as well as on the pattern."""
-COHORT_MEASURES = frozenset({"copies", "filler_diversity", "network_share", "network_concentration"})
+ROUTING_CODES = frozenset({MEASURE_CODES["account_networks"], MEASURE_CODES["network_accounts"]})
+"""Measures of the request's routing, which the rule kernel does not see: the engine checks them (an account's
+networks are kept outside the sketches)."""
+REQUEST_CODES = frozenset({MEASURE_CODES["network_share"], MEASURE_CODES["network_concentration"]}) | ROUTING_CODES
+"""Measures that depend on the request's own network or account as well as on the pattern."""
+COHORT_MEASURES = frozenset(
+    {"copies", "filler_diversity", "network_share", "network_concentration", "network_accounts"}
+)
 """Measures the kernel counts only for the copy kinds (copies, new texts, cohorts)."""
 
 COPY_TAG = np.uint64(0x636F7079_5F746167)  # "copy_tag"

@@ -23,7 +23,9 @@ For each of the request's ``count`` pattern keys ``k`` (keyed 63-bit hashes) the
   of ``c`` squared: ``concentration = sum / n**2`` is the chance that two of its young requests came from one
   network (about 1 for a class behind its NAT, stragglers included; about 1 / prefixes for a proxy pool),
 
-and writes ``out[i] = (hits, accounts, young_accounts, copies, novel, cohort, concentration)`` as ``float64``.
+and writes ``out[i] = (hits, accounts, young_accounts, copies, novel, cohort, concentration)`` as ``float64``,
+with ``accounts <= hits``, ``young_accounts <= accounts`` and ``cohort <= young_accounts`` (a saturated spread
+sketch cannot report more senders than requests).
 
 The estimates that read many cache lines (``accounts``, ``young_accounts``, ``novel``, ``cohort``,
 ``concentration``) are computed only for
@@ -231,13 +233,25 @@ def observe_request(
         if gated:
             if position >= copy_count:
                 out[position, NOVEL] = np.nan
-            out[position, ACCOUNTS] = spread_window_estimate(
-                account_registers, account_ring, account_seeds, account_memo, key
+            # Bounded by what they count: a pattern has no more distinct senders than requests, no more young
+            # senders than senders, no more young senders on one network than young senders. A spread sketch
+            # saturated by a flood of one-shot keys reads a floor of about D / width distinct items on every
+            # cell; the bounds keep that floor from making a quiet pattern look like a fan-out.
+            accounts = min(
+                spread_window_estimate(account_registers, account_ring, account_seeds, account_memo, key),
+                np.float64(hits),
             )
-            out[position, YOUNG] = spread_window_estimate(young_registers, young_ring, young_seeds, young_memo, key)
+            out[position, ACCOUNTS] = accounts
+            young_accounts = min(
+                spread_window_estimate(young_registers, young_ring, young_seeds, young_memo, key), accounts
+            )
+            out[position, YOUNG] = young_accounts
             if position < copy_count:
-                out[position, COHORT] = spread_window_estimate(
-                    young_registers, young_ring, young_seeds, young_memo, cohort_key(key, place)
+                out[position, COHORT] = min(
+                    spread_window_estimate(
+                        young_registers, young_ring, young_seeds, young_memo, cohort_key(key, place)
+                    ),
+                    young_accounts,
                 )
             else:
                 out[position, COHORT] = np.nan

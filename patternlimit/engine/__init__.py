@@ -5,6 +5,7 @@ See :mod:`patternlimit.engine.limiter` for the flow and the modules it names for
 
 from __future__ import annotations
 
+from patternlimit.engine.charges import LimitState
 from patternlimit.engine.limiter import Limiter, TopPattern
 
-__all__ = ["Limiter", "TopPattern"]
+__all__ = ["LimitState", "Limiter", "TopPattern"]

@@ -96,6 +96,8 @@ class Decider:
         self._young_gate, self._elder_gate = gates[Standing.YOUNG], gates[Standing.ESTABLISHED]
         self._young_rules = tuple((index, rules[index]) for index in applicable[Standing.YOUNG])
         self._elder_rules = tuple((index, rules[index]) for index in applicable[Standing.ESTABLISHED])
+        self._account_scope = policy.escalation.scope == "account"
+        self._enforcing = frozenset(rule.name for rule in rules if rule.action is not Action.LOG)
         self._key_bytes = state.keys.data  # a memoryview of the key buffer, which _PACK_KEYS writes into
         self._observe = state.single_entry(compiled.gate, self.conditions, self.starts, self._masks)
 
@@ -103,6 +105,7 @@ class Decider:
         """Observe and decide; ``journaled`` means the observation was already recorded for the shared log."""
         if facts.generation != self.builder.generation:  # built just before a policy reload
             facts = self.builder.facts(facts.request, facts.now)
+        self._history(facts)
         state = self.state
         keys = facts.keys
         count = len(keys)
@@ -135,6 +138,8 @@ class Decider:
         generation = self.builder.generation
         if any(fact.generation != generation for fact in facts):  # built just before a policy reload
             facts = [self.builder.facts(fact.request, fact.now) for fact in facts]
+        for fact in facts:
+            self._history(fact)
         total = sum(len(fact.keys) for fact in facts)
         keys = np.fromiter((key for fact in facts for key in fact.keys), dtype=np.uint64, count=total)
         offsets = np.fromiter(
@@ -163,6 +168,14 @@ class Decider:
         ]
         self.stats.record_many(decisions, perf_counter() - facts[0].started if facts else 0.0)
         return decisions
+
+    def _history(self, facts: RequestFacts) -> None:
+        """Record the request in its account's history, which gives the account's recent networks and may make an
+        account the limiter has no history of young (see :mod:`patternlimit.engine.history`)."""
+        unproven, facts.account_networks = self.memory.history.observe(facts.account, facts.network_key, facts.now)
+        if unproven and facts.standing is not _YOUNG:
+            facts.standing = _YOUNG
+            facts.unproven = True
 
     def record(self, facts: RequestFacts) -> None:
         """Put ``facts``' observation in the journal, as the sketch kernel consumes it."""
@@ -204,22 +217,34 @@ class Decider:
             # Trust needs a clean record: an old account caught on a flagged pattern keeps no extra allowance.
             facts.standing = _ESTABLISHED
         outcomes: list[Decision | Outcome] = []
-        if record is not None and record.penalty_until > now:
+        flags = self.memory.flags
+        flagged = bool(flags) and not flags.isdisjoint(facts.keys)
+        # A penalty and a taint apply to the requests on patterns an enforcing rule flagged (scope "pattern"): a
+        # hackathon participant caught on the shared starter prompt is still served on their own work. A penalty
+        # also follows an account that hops networks as an enforcing rule's routing conditions say, whatever its
+        # text (a caught account that pads its prompts still rotates through its proxies); a taint also applies on
+        # a network that is itself a proxy pool's by those conditions (a newcomer shows no hopping yet).
+        scoped = self._account_scope or (flagged and self._enforced_flag(facts.keys))
+        if record is not None and record.penalty_until > now and (scoped or self.patterns.routed(facts)):
             outcomes.append(self._penalty(record, now))
         for limit_rule in compiled.limit_rules:
             decision = self._limit(limit_rule, facts)
             if decision is not None:
                 outcomes.append(decision)
         # Most requests meet no rule on any key and touch no flagged key: then no pattern rule can answer.
-        flags = self.memory.flags
         rules = self._young_rules if facts.standing is _YOUNG else self._elder_rules
-        if rules and (any(matched) or (flags and not flags.isdisjoint(facts.keys))):
+        if rules and (any(matched) or flagged):
             measures = out[start : start + len(facts.keys)].tolist()
             for index, pattern_rule in rules:
                 outcome = self.patterns.evaluate(index, pattern_rule, facts, measures, matched[index], allowed)
                 if outcome is not None:
                     outcomes.append(outcome)
-        if facts.standing is _YOUNG and self.memory.taints and not any(outcome.enforced for outcome in outcomes):
+        if (
+            facts.standing is _YOUNG
+            and self.memory.taints
+            and (scoped or self.patterns.routed(facts, out, start))
+            and not any(outcome.enforced for outcome in outcomes)
+        ):
             decision = self._taint(facts)
             if decision is not None:
                 outcomes.append(decision)
@@ -227,6 +252,15 @@ class Decider:
             return ALLOW
         chosen = outcomes[0] if len(outcomes) == 1 else max(outcomes, key=_rank)
         return chosen.decision() if isinstance(chosen, Outcome) else chosen
+
+    def _enforced_flag(self, keys: list[int]) -> bool:
+        """Whether one of ``keys`` is flagged by a rule that enforces (a log rule's flag is no pattern family)."""
+        flags, enforcing = self.memory.flags, self._enforcing
+        for key in keys:
+            flag = flags.get(key)
+            if flag is not None and flag.rule in enforcing:
+                return True
+        return False
 
     def clear(self, scope: str, key: int) -> bool:
         """Forget what the limiter holds against ``key`` of ``scope`` (an account's penalty and persistence, a
@@ -282,19 +316,68 @@ class Decider:
         for identifier in identifiers:
             if strategy.hit(item, identifier, cost=max(1, facts.request.cost)):
                 continue
-            reset, _ = strategy.get_window_stats(item, identifier)
-            action = rule.action
-            weight = item.amount / rule.items[Standing.ESTABLISHED].amount
-            return finish(
-                rule.name,
-                action,
-                rule.shadow,
-                PatternRef(rule.per, identifier if rule.per != "account" else "this account", 0),
-                limit_reason(rule.per, item.amount, item.get_expiry(), facts.standing, weight),
-                max(0.0, reset - facts.now) if action is Action.THROTTLE else None,
-                {"limit": float(item.amount), "weight": weight},
-            )
+            return self._exceeded(rule, identifier, facts)
         return None
+
+    def _exceeded(self, rule: CompiledLimitRule, identifier: str, facts: RequestFacts) -> Decision:
+        """The decision of limit ``rule`` on ``identifier``, whose window is full."""
+        item = rule.items[facts.standing]
+        reset, _ = self._strategies[rule.strategy].get_window_stats(item, identifier)
+        action = rule.action
+        weight = item.amount / rule.items[Standing.ESTABLISHED].amount
+        return finish(
+            rule.name,
+            action,
+            rule.shadow,
+            PatternRef(rule.per, identifier if rule.per != "account" else "this account", 0),
+            limit_reason(rule.per, item.amount, item.get_expiry(), facts.standing, weight),
+            max(0.0, reset - facts.now) if action is Action.THROTTLE else None,
+            {"limit": float(item.amount), "weight": weight},
+        )
+
+    def charge(self, facts: RequestFacts, cost: int, names: frozenset[str] | None) -> Decision:
+        """Charge ``cost`` more to the limit rules named in ``names`` (every one when None) on ``facts``' keys,
+        for a request already decided and served. A cost the window cannot take still counts: a fixed window
+        counts past its limit, and a moving window (which only takes what fits) is filled to it, so the key's
+        next request is refused either way. ALLOW when every window took the cost, else the decision of the
+        first rule it filled (the one the key's next request meets)."""
+        decision = ALLOW
+        self.limits_storage.now = facts.now
+        for rule in self.compiled.limit_rules:
+            if names is not None and rule.name not in names:
+                continue
+            identifiers = [f"a{facts.account:x}"] if rule.per == "account" else self._identifiers(rule.per, facts)
+            item = rule.items[facts.standing]
+            strategy = self._strategies[rule.strategy]
+            for identifier in identifiers:
+                if strategy.hit(item, identifier, cost=cost):
+                    continue
+                _, left = strategy.get_window_stats(item, identifier)
+                if left > 0:
+                    strategy.hit(item, identifier, cost=left)
+                if decision is ALLOW:
+                    decision = self._exceeded(rule, identifier, facts)
+        return decision
+
+    def limit_state(self, facts: RequestFacts) -> list[tuple[str, int, int, float]]:
+        """``(rule, limit, remaining, reset seconds)`` of every limit rule for ``facts``' keys, counting nothing:
+        of a rule counted on several keys (a pattern kind with several keys), the key with the least left."""
+        self.limits_storage.now = facts.now
+        states = []
+        for rule in self.compiled.limit_rules:
+            identifiers = [f"a{facts.account:x}"] if rule.per == "account" else self._identifiers(rule.per, facts)
+            if not identifiers:
+                continue
+            item = rule.items[facts.standing]
+            strategy = self._strategies[rule.strategy]
+            reset, left = min(
+                (strategy.get_window_stats(item, identifier) for identifier in identifiers),
+                key=lambda stats: stats[1],
+            )
+            # An untouched fixed window has no end yet: the next hit starts a whole one.
+            seconds = max(0.0, reset - facts.now) if left < item.amount else float(item.get_expiry())
+            states.append((rule.name, int(item.amount), int(left), seconds))
+        return states
 
     def _identifiers(self, per: str, facts: RequestFacts) -> list[str]:
         """The identifiers of a limit rule ``per`` a pattern kind (``per="account"`` is handled by the caller)."""

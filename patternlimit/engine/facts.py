@@ -25,6 +25,7 @@ from patternlimit._tables import remember
 from patternlimit.errors import InvalidRequestError
 from patternlimit.fingerprint import TextFingerprinter, network_prefix
 from patternlimit.fingerprint.network import MAX_ADDRESS_CHARS, is_public_network
+from patternlimit.fingerprint.parts import PartFingerprinter
 from patternlimit.fingerprint.text import TextFingerprint
 from patternlimit.keying import Keyring, keyed_hash
 from patternlimit.policy.compile import CompiledPolicy
@@ -76,6 +77,12 @@ class RequestFacts:
     """``time.perf_counter()`` when the facts were built: the start of the check, for its latency."""
     generation: int = 0
     """The generation of the builder that made these facts (:attr:`FactsBuilder.generation`)."""
+    account_networks: int = 1
+    """Distinct networks among the account's recent requests (set by the decider from the account's history)."""
+    network_accounts: float | None = None
+    """Young accounts on the request's network when they are most of its senders (set when a rule needs it)."""
+    unproven: bool = False
+    """Whether the account counts as young only because the limiter has no history of it (``Context.proven_after``)."""
     counted: bool = False
     """Whether this request was already counted on a flagged pattern (and caught, if so) by an earlier rule: a
     request that several rules flag counts once towards persistence, and is caught once."""
@@ -99,6 +106,7 @@ class FactsBuilder:
         self.text = TextFingerprinter(
             keyring, max_bytes=settings.max_bytes, edge_tokens=settings.edge_tokens, bands=settings.bands
         )
+        self.parts = PartFingerprinter(keyring, limit=settings.parts)
         self.seeds = {purpose: keyring.seed(f"pattern:{purpose}") for purpose in SEED_PURPOSES}
         self._networks: dict[str, tuple[str | None, int, bool]] = {}
         self._accounts: dict[str, int] = {}
@@ -137,7 +145,7 @@ class FactsBuilder:
         if self.compiled.needs_text:
             wanted = [index for index, request in enumerate(requests) if request.text]
             for index, fingerprint in zip(
-                wanted, self.text.fingerprint_many(requests[index].text for index in wanted), strict=True
+                wanted, self.text.fingerprint_many(latest_turn(requests[index].text) for index in wanted), strict=True
             ):
                 texts[index] = fingerprint
         return [self.facts(request, moment, text) for request, moment, text in zip(requests, times, texts, strict=True)]
@@ -172,12 +180,19 @@ class FactsBuilder:
         bands: list[int] = []
         content = 0
         if self.compiled.needs_text and request.text:
-            fingerprint = text or self.text.fingerprint(request.text)
+            # A conversation's earlier turns (a fixed system prompt, the agent's wrapper) are context: the latest
+            # turn is what varies from user to user, and what is fingerprinted.
+            ask = latest_turn(request.text)
+            fingerprint = text or self.text.fingerprint(ask)
             content = fingerprint.content
             # Long frames also carry their opening and closing keys: a template whose filler sits near one end is
             # still caught by its other end.
             if fingerprint.template:
                 template = [fingerprint.template, *fingerprint.edges]
+            # A young account's request also carries its parts' keys (frames assembled from shared parts); pattern
+            # rules act on young accounts only, and parts cost a pass of plain Python over the text.
+            if standing is _YOUNG and self.parts.limit:
+                template += self.parts.keys(ask)
             # SimHash over the few shingles of a short frame makes unrelated short prompts that share most of their
             # words near-duplicates (3,000 new users asking "Explain how {x} works in simple terms." would fan out);
             # a short frame is keyed whole by the template key anyway, so bands count only for long frames.
@@ -292,6 +307,23 @@ class FactsBuilder:
         name = kind.removeprefix("attribute:")
         value = request.attributes.get(name)
         return [keyed_hash(f"{name}\x00{value}", self.seeds["attribute"])] if value else []
+
+
+TURN_SEPARATOR = "\x1e"
+"""Separates a conversation's turns in :attr:`Request.text <patternlimit.Request.text>` (the ASCII record
+separator): the integrations join a chat body's messages with it, and only the text after the last one is
+fingerprinted."""
+
+
+def latest_turn(text: str | bytes | bytearray | memoryview) -> str | bytes | bytearray | memoryview:
+    """The text after the last :data:`TURN_SEPARATOR` (all of ``text`` when there is none)."""
+    if type(text) is str:
+        cut = text.rfind(TURN_SEPARATOR)
+        return text if cut < 0 else text[cut + 1 :]
+    if isinstance(text, bytes | bytearray):
+        cut = text.rfind(b"\x1e")
+        return text if cut < 0 else text[cut + 1 :]
+    return text
 
 
 def check_input(request: object, now: object, index: int | None = None) -> float:

@@ -19,9 +19,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from patternlimit._tables import BoundedTable
+from patternlimit.engine.charges import LimitState, light_facts, limit_names
 from patternlimit.engine.clock import DEFAULT_TOLERANCE, Clock, ClockMode
 from patternlimit.engine.decide import Decider
-from patternlimit.engine.facts import FactsBuilder, check_input, times_of
+from patternlimit.engine.facts import FactsBuilder, RequestFacts, check_input, times_of
 from patternlimit.engine.labels import Labels
 from patternlimit.engine.memory import Memory
 from patternlimit.engine.overrides import Override, OverrideAction, Scope
@@ -31,7 +32,7 @@ from patternlimit.engine.stats import Stats
 from patternlimit.errors import InvalidRequestError
 from patternlimit.keying import Keyring
 from patternlimit.policy.compile import compile_policy
-from patternlimit.policy.decision import Decision
+from patternlimit.policy.decision import ALLOW, Decision
 from patternlimit.policy.loading import PolicySource, load_policy
 from patternlimit.policy.models import Policy
 from patternlimit.replication import Replicator, StorageStatus
@@ -95,7 +96,12 @@ class Limiter:
         journal = Journal(spec.options.max_pending_bytes) if spec.kind == "redis" else None
         on_label = None if journal is None else lambda key, kind, label: journal.event("l", key, kind, label)
         labels = Labels(self._facts.text, compiled.kinds, capacity.flags, on_label)
-        memory = Memory(accounts=capacity.accounts, flags=capacity.flags, policy=self.policy.escalation)
+        memory = Memory(
+            accounts=capacity.accounts,
+            flags=capacity.flags,
+            policy=self.policy.escalation,
+            proven_after=self.policy.context.proven_after,
+        )
         patterns = PatternRules(self.policy, compiled, self._state, memory, labels, self._facts, journal)
         limits_storage = ClockedMemoryStorage(max_keys=capacity.accounts)
         self._decider = Decider(
@@ -134,6 +140,7 @@ class Limiter:
         patterns = PatternRules(new, compiled, state, memory, labels, builder, old.journal)
         with old.lock:
             memory.policy = new.escalation
+            memory.history.proven_after = new.context.proven_after
             fresh = Decider(new, compiled, state, memory, patterns, builder, old.limits_storage, old.journal)
             fresh.lock, fresh.overrides, fresh.stats, fresh.clock = old.lock, old.overrides, old.stats, old.clock
             self.policy, self._state, self._facts, self._decider = new, state, builder, fresh
@@ -205,6 +212,53 @@ class Limiter:
             with self._decider.lock:
                 decisions += self._decider.decide_many(facts)
         return decisions
+
+    def charge(
+        self, request: Request, cost: int, *, rules: Iterable[str] | None = None, now: float | None = None
+    ) -> Decision:
+        """Charge ``cost`` more (e.g. the tokens of the response) to the exact limit rules for ``request``, which
+        was checked and served: the cost known only once the response is. ``rules`` names the limit rules to
+        charge (default: every one; name the token rules when the policy also counts requests). Nothing is
+        decided for ``request`` itself and the pattern sketches are not touched; a cost a window cannot take
+        still counts (it fills the window), so the key's next request is refused. Returns ALLOW, or the decision
+        of the first rule the cost filled (for a log line: the response has gone). Shared with other processes
+        as the check's counts are. Raises :class:`InvalidRequestError` for a cost outside ``[0, 2**32)`` and
+        ``ValueError`` for a name that is no limit rule. Use ``strategy: fixed-window`` for large costs: a
+        moving window keeps one timestamp per unit."""
+        if isinstance(cost, bool) or not isinstance(cost, int) or not 0 <= cost < 1 << 32:
+            raise InvalidRequestError(f"cost must be an int in [0, 2**32), got {cost!r:.80}")
+        names = None if rules is None else limit_names(self.policy, rules)
+        facts = self._light_facts(request, now)
+        if cost == 0:
+            return ALLOW
+        decider = self._decider
+        with decider.lock:
+            if facts.generation != self._decider.builder.generation:  # the policy was reloaded meanwhile
+                facts = self._light_facts(request, facts.now)
+            return self._decider.charge(facts, cost, names)
+
+    async def acharge(
+        self, request: Request, cost: int, *, rules: Iterable[str] | None = None, now: float | None = None
+    ) -> Decision:
+        """:meth:`charge` for async code: it does no I/O (the charge is shared by the background sync)."""
+        return self.charge(request, cost, rules=rules, now=now)
+
+    def limit_state(self, request: Request, now: float | None = None) -> list[LimitState]:
+        """What each exact limit rule has left for ``request``'s keys, in policy order, counting nothing: for
+        ``RateLimit`` headers on an allowed response. A rule that does not apply to the request is left out."""
+        facts = self._light_facts(request, now)
+        with self._decider.lock:
+            if facts.generation != self._decider.builder.generation:
+                facts = self._light_facts(request, facts.now)
+            return [LimitState(*state) for state in self._decider.limit_state(facts)]
+
+    def _light_facts(self, request: Request, now: float | None) -> RequestFacts:
+        if now is None:
+            wall = time.time()
+            moment = self._clock.admit(check_input(request, wall), wall)
+        else:
+            moment = self._clock.admit(check_input(request, now))
+        return light_facts(self._facts, request, moment)
 
     def sync(self) -> None:
         """Exchange with the shared storage now (ship what was counted here, apply what others counted); a no-op

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from patternlimit._tables import BoundedTable
+from patternlimit.engine.history import History
 from patternlimit.policy.decision import PatternRef
 from patternlimit.policy.models import Escalation as EscalationPolicy
 
@@ -49,8 +50,9 @@ class Memory:
     longest), flags and taints (oldest insertion first) and first sightings, with the escalation policy that
     governs them."""
 
-    def __init__(self, *, accounts: int, flags: int, policy: EscalationPolicy) -> None:
+    def __init__(self, *, accounts: int, flags: int, policy: EscalationPolicy, proven_after: float = 0.0) -> None:
         self.policy = policy
+        self.history = History(proven_after)
         self.accounts: BoundedTable[int, AccountRecord] = BoundedTable(accounts, order="used")
         self.flags: BoundedTable[int, Flag] = BoundedTable(flags, order="written")
         self.taints: BoundedTable[int, Taint] = BoundedTable(flags, order="written")
@@ -71,10 +73,19 @@ class Memory:
         return record
 
     def caught(
-        self, record: AccountRecord, rule: str, pattern: PatternRef, now: float, network: int, client: int
+        self,
+        record: AccountRecord,
+        rule: str,
+        pattern: PatternRef,
+        now: float,
+        network: int,
+        client: int,
+        account: int | None = None,
     ) -> None:
-        """An account caught by ``rule`` on ``pattern``: its penalty starts, and its first catch taints its network
-        and client (0: none, or a network that is not public)."""
+        """An account caught by ``rule`` on ``pattern``: its penalty starts, its history starts again (``account``,
+        its key), and its first catch taints its network and client (0: none, or a network that is not public)."""
+        if account is not None:
+            self.history.restart(account, now)
         record.offences += 1
         record.penalty_until = max(record.penalty_until, now + self.policy.account_penalty)
         record.penalty_rule, record.penalty_pattern = rule, pattern

@@ -14,9 +14,19 @@ import functools
 import math
 from collections.abc import Callable
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from patternlimit._kernels.layout import ACCOUNTS, AGE_CODE, COHORT, CONCENTRATION, COPIES, HITS, NOVEL, REQUEST_CODES
+from patternlimit._kernels.layout import (
+    ACCOUNTS,
+    AGE_CODE,
+    COHORT,
+    CONCENTRATION,
+    COPIES,
+    HITS,
+    NOVEL,
+    REQUEST_CODES,
+    ROUTING_CODES,
+)
 from patternlimit._kernels.layout import YOUNG as YOUNG_COLUMN
 from patternlimit.engine.facts import FactsBuilder, RequestFacts
 from patternlimit.engine.labels import Labels
@@ -29,6 +39,7 @@ from patternlimit.sketches.state import SketchState
 from patternlimit.storage.journal import Journal
 
 _LOG = Action.LOG.severity
+_ROUTING_MEASURES = frozenset({"account_networks", "network_accounts", "proxy_routing"})
 
 
 class Outcome(NamedTuple):
@@ -60,13 +71,26 @@ class PatternRules:
         self.builder = builder
         self.journal = journal
         rules = compiled.pattern_rules
+        self._rules = rules
         self._kind_index = {kind: index for index, kind in enumerate(compiled.kinds)}
+        self._network_span = self._kind_index.get("network")
         self._aged = [any(condition.code == AGE_CODE for condition in rule.conditions) for rule in rules]
+        self._routed = [
+            (
+                tuple(
+                    (condition.measure, condition.low, condition.high)
+                    for condition in rule.conditions
+                    if condition.code in ROUTING_CODES
+                ),
+                tuple((condition.measure, condition.low, condition.high) for condition in rule.any_conditions),
+            )
+            for rule in rules
+        ]
         self._network_bounds = [
             tuple(
                 (condition.measure, condition.low, condition.high)
                 for condition in rule.conditions
-                if condition.code in REQUEST_CODES
+                if condition.code in REQUEST_CODES and condition.code not in ROUTING_CODES
             )
             for rule in rules
         ]
@@ -87,11 +111,18 @@ class PatternRules:
         chosen: tuple[int, bool] | None = None
         start, end = facts.spans[self._kind_index[rule.kind]]
         aged = self._aged[index]
+        routed = self._routed[index] if any(self._routed[index]) else None
+        if routed and facts.network_accounts is None:
+            facts.network_accounts = self._network_accounts(facts, measures)
         for position in range(start, end):
             key = facts.keys[position]
             if allowed and key in allowed:
                 continue
-            if matched >> position & 1 and (not aged or self._aged_enough(rule, key, now)):
+            if (
+                matched >> position & 1
+                and (not aged or self._aged_enough(rule, key, now))
+                and (not routed or self._routed_enough(routed, facts, key, measures[position]))
+            ):
                 if not rule.shadow:
                     memory.flag(key, rule.name, now)
                     if self.journal is not None:
@@ -107,9 +138,10 @@ class PatternRules:
         position, matches = chosen
         return self._on_flagged(rule, facts, rule.kind, facts.keys[position], measures[position], matches)
 
-    def measures(self, key: int, row: list[float], now: float, network: int) -> dict[str, float]:
+    def measures(self, key: int, row: list[float], facts: RequestFacts) -> dict[str, float]:
         """The named measures of ``key`` from its output row (estimates the kernel skipped are computed now)."""
-        row = self.state.fill_estimates(key, row, now, network)
+        now = facts.now
+        row = self.state.fill_estimates(key, row, now, facts.network_item)
         hits, young = row[HITS], row[YOUNG_COLUMN]
         accounts = max(row[ACCOUNTS], young)  # young accounts are accounts: keep the two estimates consistent
         first_seen = self.memory.first_seen.get(key)
@@ -123,6 +155,8 @@ class PatternRules:
             "pattern_age": now - first_seen if first_seen is not None else math.nan,
             "network_share": ratio(row[COHORT], young),
             "network_concentration": row[CONCENTRATION],
+            "account_networks": float(facts.account_networks),
+            "network_accounts": facts.network_accounts if facts.network_accounts is not None else math.nan,
         }
         # A measure the kernel did not count for this kind (NaN) is left out, not reported as a number.
         return {name: value for name, value in values.items() if not math.isnan(value)}
@@ -131,11 +165,73 @@ class PatternRules:
         """Whether the request meets rule ``index``'s ``network_share`` and ``network_concentration`` bounds on
         ``key`` (true without any): a flagged pattern's request from a NAT cohort (a class, an office) is not acted
         on, while the same pattern's proxy-pool requests are."""
-        bounds = self._network_bounds[index]
+        bounds, routed = self._network_bounds[index], self._routed[index]
+        if any(routed) and not self._routed_enough(routed, facts, key, row):
+            return False
         if not bounds:
             return True
-        values = self.measures(key, row, facts.now, facts.network_item)
+        values = self.measures(key, row, facts)
         return all(low <= values.get(measure, math.nan) <= high for measure, low, high in bounds)
+
+    def _network_accounts(self, facts: RequestFacts, measures: list[list[float]]) -> float:
+        """The young accounts on the request's network (its key's estimate, over every pattern), or 0 when they are
+        under half of its senders (a carrier's, a campus's or an office's prefix, where established customers send
+        too, is no proxy pool) or when the policy does not count networks."""
+        if self._network_span is None or not facts.public_network:
+            return 0.0
+        start, end = facts.spans[self._network_span]
+        if start == end:
+            return 0.0
+        row = self.state.fill_estimates(facts.network_key, measures[start], facts.now, facts.network_item)
+        young = row[YOUNG_COLUMN]
+        accounts = max(row[ACCOUNTS], young)
+        return young if accounts > 0 and young >= 0.5 * accounts else 0.0
+
+    def routed(self, facts: RequestFacts, out: Any = None, start: int = 0) -> bool:
+        """Whether the request meets an enforcing rule's routing conditions (``when_any``) apart from any pattern:
+        the account hops networks (a rotating proxy hands out a prefix per request) or, given the kernel's output
+        rows ``out``, its network is a proxy pool's. A shared network alone is no evidence against one account's
+        other requests (a residential or carrier prefix carries many new users), so a penalty asks for hopping. A
+        request from a private or unknown address carries no evidence either way."""
+        if not facts.public_network:
+            return False
+        for rule, (_, one_of) in zip(self._rules, self._routed, strict=True):
+            if rule.action is Action.LOG or rule.shadow:
+                continue
+            for measure, low, high in one_of:
+                if measure == "account_networks":
+                    value = float(facts.account_networks)
+                elif measure == "network_accounts" and out is not None:
+                    if facts.network_accounts is None:
+                        rows = out[start : start + len(facts.keys)].tolist()
+                        facts.network_accounts = self._network_accounts(facts, rows)
+                    value = facts.network_accounts
+                else:
+                    continue
+                if low <= value <= high:
+                    return True
+        return False
+
+    def _routed_enough(
+        self,
+        routed: tuple[tuple[tuple[str, float, float], ...], tuple[tuple[str, float, float], ...]],
+        facts: RequestFacts,
+        key: int,
+        row: list[float],
+    ) -> bool:
+        """Whether the request meets a rule's routing conditions (``when``) and one of its ``when_any`` conditions
+        on ``key`` (the kernel checked all the others). A request from a private, loopback or unknown address
+        (behind a proxy not configured as trusted) carries no routing evidence either way: it loses the exemption,
+        never the detection."""
+        every, one_of = routed
+        if not facts.public_network and not any(
+            measure not in _ROUTING_MEASURES for measure, _, _ in (*every, *one_of)
+        ):
+            return True
+        values = self.measures(key, row, facts)
+        if not all(low <= values.get(measure, math.nan) <= high for measure, low, high in every):
+            return False
+        return not one_of or any(low <= values.get(measure, math.nan) <= high for measure, low, high in one_of)
 
     def _aged_enough(self, rule: CompiledPatternRule, key: int, now: float) -> bool:
         """Whether ``key`` meets the rule's ``pattern_age`` conditions (the kernel checked all the others)."""
@@ -200,7 +296,7 @@ class PatternRules:
         """The decision :meth:`_on_flagged` settled on, with its pattern, measures and reason. ``action`` is
         ``LOG`` for a log rule, None while the account is watched (under ``min_account_hits``)."""
         policy = self.policy
-        values = self.measures(key, row, facts.now, facts.network_item)
+        values = self.measures(key, row, facts)
         pattern = self.pattern(facts, kind, key)
         reason = pattern_reason(
             rule,
@@ -228,6 +324,6 @@ class PatternRules:
         # deployment whose proxy is not configured as trusted comes from one), so it is never tainted.
         network = facts.network_key if facts.public_network else 0
         client = self.builder.client_key(facts.request.client)
-        self.memory.caught(record, rule, pattern, now, network, client)
+        self.memory.caught(record, rule, pattern, now, network, client, facts.account)
         if self.journal is not None:
             self.journal.event("c", facts.account, rule, pattern.kind, pattern.label, pattern.key, now, network, client)

@@ -35,6 +35,10 @@ class SharedState:
         self._decider = decider
         self._secret_id = secret_id
 
+    @property
+    def secret_id(self) -> str:
+        return self._secret_id
+
     def use(self, decider: Decider) -> None:
         """Drive ``decider`` from now on (the limiter's policy was reloaded; the lock is held)."""
         self._decider = decider
@@ -114,15 +118,16 @@ class SharedState:
             _, account, rule, pattern_kind, label, key, now, network, client = event
             pattern = PatternRef(str(pattern_kind), str(label), int(key))
             moment = clock.admit(_time(now))
-            memory.caught(memory.record(int(account)), str(rule), pattern, moment, int(network), int(client))
+            account = int(account)
+            memory.caught(memory.record(account), str(rule), pattern, moment, int(network), int(client), account)
         else:
             change = list(event)
             if len(change) == 5:
                 change[4] = clock.admit(_time(change[4]))
             decider.limits_storage.replay(change)
 
-    def snapshot(self) -> bytes:
-        """The sketch state, the flags, taints and labels (the lock is held)."""
+    def snapshot(self, labels: bool = True) -> bytes | bytearray:
+        """The sketch state, the flags, taints and (``labels``) labels (the lock is held)."""
         decider = self._decider
         memory = decider.memory
         header = json.dumps(
@@ -131,14 +136,20 @@ class SharedState:
                 "arrays": decider.state.arrays_header(),
                 "flags": [[key, flag.rule, flag.until] for key, flag in memory.flags.items()],
                 "taints": [[key, taint.caught, taint.until] for key, taint in memory.taints.items()],
-                "labels": [[key, kind, label] for key, (kind, label) in decider.labels.labels.items()],
+                "labels": [[key, kind, label] for key, (kind, label) in decider.labels.labels.items()]
+                if labels
+                else [],
                 "overrides": [
                     [entry.scope, entry.key, entry.action, entry.until, entry.by, entry.why]
                     for entry in decider.overrides.table.items_values()
                 ],
             }
         ).encode()
-        return len(header).to_bytes(4, "little") + header + decider.state.to_bytes()
+        # One copy of the arrays, into the blob itself: the writer's requests wait for this lock meanwhile.
+        blob = bytearray(4 + len(header) + decider.state.arrays_nbytes)
+        blob[: 4 + len(header)] = len(header).to_bytes(4, "little") + header
+        decider.state.write_into(memoryview(blob)[4 + len(header) :])
+        return blob
 
     def restore(self, blob: bytes) -> None:
         """Load a :meth:`snapshot` (the lock is held); raises :class:`StorageError` if it does not fit."""

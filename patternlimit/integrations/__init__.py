@@ -15,6 +15,7 @@ and the framework-free parts they share:
 - :mod:`patternlimit.integrations.guard`: request -> limiter -> response to send (fail open, logging)
 - :mod:`patternlimit.integrations.responses`: decision -> 429/403 problem+json response and RateLimit headers
 - :mod:`patternlimit.integrations.fields`: the Structured Field serializer those headers go through
+- :mod:`patternlimit.integrations.usage`: the token usage of a response (JSON or server-sent events), as it passes
 
 None of them imports a web framework at load; they know requests, not sketches. See docs/integrations/.
 """

@@ -26,6 +26,7 @@ from patternlimit.integrations.config import WebConfig
 from patternlimit.integrations.guard import Guard, log_decision, log_failure, make_config
 from patternlimit.integrations.http import RequestInfo, client_of, headers_fingerprint, headers_from_asgi, ip_resolver
 from patternlimit.integrations.responses import Rejection, oversized, rejection
+from patternlimit.integrations.usage import UsageMeter
 from patternlimit.policy.decision import Action
 from patternlimit.request import Request
 
@@ -179,13 +180,61 @@ class PatternLimitMiddleware:
                     message = {**message, "headers": [*message.get("headers", ()), *extra]}
             return send(message)
 
+        watch = _ResponseWatch(guard, request, send, extra) if guard.state_headers or guard.usage else None
         try:
-            await self.app(scope, replay, tracked_send)
+            await self.app(scope, replay, tracked_send if watch is None else watch.send)
         except RateLimitExceeded as exc:
-            if started:
+            if started or (watch is not None and watch.started):
                 raise
             log_decision(exc.decision, info or _info(scope, headers, method, path), None, config)
             await _respond(send, rejection(exc.decision, config, guard.quotas))
+        finally:
+            if watch is not None:
+                await watch.settle()  # an app that ended mid-body (or raised) is charged what it sent
+
+
+class _ResponseWatch:
+    """The app's ``send`` when the response is looked at: ``RateLimit`` added to its headers
+    (``headers_on_allowed``), its body's token usage read as it passes and charged once it has ended
+    (``usage``)."""
+
+    __slots__ = ("_extra", "_guard", "_meter", "_request", "_send", "started")
+
+    def __init__(self, guard: Guard, request: Request, send: Send, extra: list[tuple[bytes, bytes]]) -> None:
+        self._guard, self._request, self._send, self._extra = guard, request, send, extra
+        self._meter: UsageMeter | None = None
+        self.started = False
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            self.started = True
+            guard = self._guard
+            headers = [*message.get("headers", ()), *self._extra]
+            if guard.state_headers:
+                state = guard.state_header(self._request)
+                if state is not None:
+                    headers.append((state[0].encode("latin-1"), state[1].encode("latin-1")))
+            if guard.usage is not None:
+                types = {name.lower(): value for name, value in message.get("headers", ())}
+                self._meter = guard.meter(
+                    types.get(b"content-type", b"").decode("latin-1"),
+                    types.get(b"content-encoding", b"").decode("latin-1"),
+                )
+            message = {**message, "headers": headers}
+        elif kind == "http.response.body" and self._meter is not None:
+            self._meter.feed(message.get("body", b""))
+            if not message.get("more_body", False):
+                # Charged before the last message goes: once the client has the whole response, the account's
+                # next request meets the charge.
+                await self.settle()
+        await self._send(message)
+
+    async def settle(self) -> None:
+        """Charge the usage read (at the end of the body, or when the app ended without finishing it)."""
+        meter, self._meter = self._meter, None
+        if meter is not None:
+            await self._guard.acharge(self._request, meter)
 
 
 def _info(scope: Scope, headers: Headers, method: str, path: str) -> RequestInfo:

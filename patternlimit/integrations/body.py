@@ -79,7 +79,9 @@ def _strings(node: object, found: list[str], depth: int = 0) -> None:
 
 
 def body_text(body: bytes, complete: bool, json_fields: Sequence[str]) -> str | bytes:
-    """The text to fingerprint: the selected JSON strings joined by newlines, when ``json_fields`` is set and the
+    """The text to fingerprint: the selected JSON strings joined as turns (by U+001E, the record separator, in
+    document order per path and paths in order: the last selected string is the latest turn, the one fingerprinted
+    for patterns; list a ``system`` path first), when ``json_fields`` is set and the
     body is complete, valid JSON that has them; otherwise the raw body bytes (malformed or truncated JSON, form
     posts, non-UTF-8 bytes all fall back here, so a client cannot dodge the text patterns with a broken body)."""
     return text_selector(tuple(json_fields))(body, complete)
@@ -110,7 +112,9 @@ def text_selector(json_fields: tuple[str, ...]) -> Callable[[bytes, bool], str |
         found: list[str] = []
         for steps in paths:
             _select_into(document, steps, found)
-        return "\n".join(found) if found else body
+        # Each selected string is a turn: the engine fingerprints the last one (the latest message), so a fixed
+        # system prompt or an agent's wrapper does not make every user's request one template.
+        return "\x1e".join(found) if found else body
 
     return select
 

@@ -46,9 +46,13 @@ class WebConfig:
     - ``block_status``: the status of a block (403); a throttle is always 429.
     - ``headers_enabled``: send ``RateLimit-Policy`` / ``RateLimit`` on rejections (``Retry-After`` is always sent
       with a 429).
-    - ``headers_on_allowed``: also send ``RateLimit-Policy`` (the policy's exact limit rules) on every response
-      the app gives; off by default, like Flask-Limiter's ``headers_enabled``. Only the ASGI and WSGI middlewares
-      can add it (a decorator or dependency does not see the response).
+    - ``headers_on_allowed``: also send ``RateLimit-Policy`` (the policy's exact limit rules) and ``RateLimit``
+      (what each has left for this request's account or pattern, and when it frees) on every response the app
+      gives; off by default, like Flask-Limiter's ``headers_enabled``. Only the ASGI and WSGI middlewares can add
+      them (a decorator or dependency does not see the response).
+    - ``usage``: names of exact limit rules to charge each response's token usage to, read from an OpenAI- or
+      Anthropic-style JSON or server-sent-events body as it passes (:mod:`patternlimit.integrations.usage`),
+      with ``limiter.charge`` once the body has ended; empty (default): nothing is read. Middlewares only.
     - ``log_identities``: put the raw account id, client address and pattern label (which may quote prompt text)
       in decision logs; off by default: logs carry a short keyed digest of the account and client address, and
       the pattern's kind and key (see docs/integrations/common.md, "Logs").
@@ -72,6 +76,7 @@ class WebConfig:
     block_status: int = 403
     headers_enabled: bool = True
     headers_on_allowed: bool = False
+    usage: Sequence[str] = ()
     log_identities: bool = False
     expose_reason: bool = False
     exempt: ExemptHook | None = None
@@ -93,6 +98,11 @@ class WebConfig:
                 f"use ({self.json_fields!r},)"
             )
         object.__setattr__(self, "json_fields", tuple(self.json_fields))
+        if isinstance(self.usage, str):
+            raise ConfigurationError(
+                f"usage must be a sequence of limit rule names, not the string {self.usage!r}: use ({self.usage!r},)"
+            )
+        object.__setattr__(self, "usage", tuple(self.usage))
         for path in self.json_fields:
             parse_json_path(path)
         object.__setattr__(self, "select_text", text_selector(self.json_fields))

@@ -30,12 +30,14 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
+from patternlimit.engine.charges import limit_names
 from patternlimit.errors import ConfigurationError, PatternLimitError
 from patternlimit.integrations.accounts import MISSING, NO_ACCOUNT_FIELDS, AccountFields, ContextLoader
 from patternlimit.integrations.config import WebConfig
 from patternlimit.integrations.extract import account_of, build_request
 from patternlimit.integrations.http import RequestInfo
-from patternlimit.integrations.responses import Rejection, policy_field, quotas_of, rejection
+from patternlimit.integrations.responses import Rejection, policy_field, quotas_of, rejection, state_field
+from patternlimit.integrations.usage import UsageMeter
 from patternlimit.policy.decision import Action, Decision
 from patternlimit.request import Request
 
@@ -69,6 +71,15 @@ class Guard:
         self.quotas = quotas_of(limiter.policy)
         policies = policy_field(self.quotas) if config.headers_on_allowed else None
         self.allowed_headers: list[tuple[str, str]] = [] if policies is None else [("ratelimit-policy", policies)]
+        self.state_headers = policies is not None
+        """Whether an allowed response carries ``RateLimit`` (:meth:`state_header`)."""
+        self.usage: frozenset[str] | None = None
+        """The limit rules a response's token usage is charged to (None: usage is not read)."""
+        if config.usage:
+            try:
+                self.usage = limit_names(limiter.policy, config.usage)
+            except ValueError as exc:
+                raise ConfigurationError(f"usage: {exc}") from None
         # Checked until the first private or loopback peer, then never again: no cost once warned.
         self.watch_peers = not config.networks
 
@@ -84,6 +95,42 @@ class Guard:
                 printable(peer),
                 extra={"peer": printable(peer)},
             )
+
+    def state_header(self, request: Request) -> tuple[str, str] | None:
+        """``RateLimit`` for an allowed ``request``: each exact limit rule's remaining quota and reset, as the
+        limiter holds them now (before a usage charge); None when no rule applies or the limiter failed."""
+        try:
+            states = self.limiter.limit_state(request)
+        except PatternLimitError:
+            logger.warning("patternlimit: the limiter failed to give the RateLimit state", exc_info=True)
+            return None
+        value = state_field(states)
+        return None if value is None else ("ratelimit", value)
+
+    def meter(self, content_type: str, content_encoding: str) -> UsageMeter | None:
+        """A meter for a response with these headers, or None when usage is off or the body is not readable."""
+        if self.usage is None:
+            return None
+        meter = UsageMeter(content_type, content_encoding)
+        return meter if meter.reading else None
+
+    def charge(self, request: Request, meter: UsageMeter) -> None:
+        """Charge the usage ``meter`` read to the usage rules (a failure is logged: the response has gone)."""
+        tokens = meter.tokens()
+        if tokens:
+            try:
+                self.limiter.charge(request, tokens, rules=self.usage)
+            except (PatternLimitError, ValueError):
+                logger.warning("patternlimit: the limiter failed to charge %d tokens", tokens, exc_info=True)
+
+    async def acharge(self, request: Request, meter: UsageMeter) -> None:
+        """:meth:`charge` under ASGI."""
+        tokens = meter.tokens()
+        if tokens:
+            try:
+                await self.limiter.acharge(request, tokens, rules=self.usage)
+            except (PatternLimitError, ValueError):
+                logger.warning("patternlimit: the limiter failed to charge %d tokens", tokens, exc_info=True)
 
     def exempt(self, info: RequestInfo) -> bool:
         return self.config.exempt is not None and bool(self.config.exempt(info))

@@ -10,8 +10,9 @@
     responses, so it is built once from the policy and never from a decision; weighted rules give young accounts
     less (the ``RateLimit`` field of their 429 tells the truth). Pattern rules have no per-client quota and are
     not listed: their names and thresholds are not the client's business (they tell an adversary what to vary).
-  - ``RateLimit`` carries the current state where it is known, on a rejection: ``"account-rate";r=0;t=42`` for a
-    limit rule, ``"pattern";r=0;t=600`` for a pattern rule, an escalation or a penalty.
+  - ``RateLimit`` carries the current state: on a rejection ``"account-rate";r=0;t=42`` for a limit rule,
+    ``"pattern";r=0;t=600`` for a pattern rule, an escalation or a penalty; with ``headers_on_allowed``, on an
+    allowed response, every limit rule's remaining quota and reset (:func:`state_field`).
 
   Every value is serialised as a Structured Field (:mod:`patternlimit.integrations.fields`), so a rule name with
   a quote, CR/LF or non-ASCII text cannot break the header;
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -35,6 +36,7 @@ from patternlimit.integrations.fields import serialize_item, serialize_list
 from patternlimit.policy.decision import Action, Decision
 
 if TYPE_CHECKING:
+    from patternlimit.engine.charges import LimitState
     from patternlimit.policy.models import Policy
 
 PROBLEM_JSON = "application/problem+json"
@@ -83,6 +85,13 @@ def policy_field(quotas: Mapping[str, Quota]) -> str | None:
     if not quotas:
         return None
     return serialize_list((name, [("q", quota.amount), ("w", quota.window)]) for name, quota in quotas.items())
+
+
+def state_field(states: Iterable[LimitState]) -> str | None:
+    """The ``RateLimit`` value of an allowed response: ``"account-rate";r=599;t=60`` for each limit rule
+    (``Limiter.limit_state``), its remaining quota and the whole seconds until its window frees some."""
+    members = [(state.rule, [("r", state.remaining), ("t", math.ceil(state.reset))]) for state in states]
+    return serialize_list(members) if members else None
 
 
 def retry_seconds(retry_after: float | None) -> int | None:

@@ -17,7 +17,7 @@ A longer chunked body keeps no ``CONTENT_LENGTH`` and streams through the replay
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from patternlimit.errors import RateLimitExceeded
@@ -25,6 +25,8 @@ from patternlimit.integrations.config import WebConfig
 from patternlimit.integrations.guard import Guard, log_decision, make_config
 from patternlimit.integrations.http import RequestInfo, headers_from_environ
 from patternlimit.integrations.responses import Rejection, oversized, rejection
+from patternlimit.integrations.usage import UsageMeter
+from patternlimit.request import Request
 
 if TYPE_CHECKING:
     from patternlimit.engine import Limiter
@@ -139,25 +141,87 @@ class PatternLimitWSGIMiddleware:
             if length is None and complete:
                 environ["CONTENT_LENGTH"] = str(len(body))
 
-        refusal = self.guard.check(info, body, complete)
-        if refusal is not None:
-            return _respond(start_response, refusal)
+        guard = self.guard
+        decided = guard.decide(info, body, complete)
+        request = None
+        if decided is not None:
+            decision, request = decided
+            refusal = guard.outcome(decision, info, request)
+            if refusal is not None:
+                return _respond(start_response, refusal)
         started = False
-        extra = self.guard.allowed_headers
+        extra = guard.allowed_headers
+        watched = request is not None and (guard.state_headers or guard.usage is not None)
+        meters: list[UsageMeter] = []
 
         def tracked_start_response(status: str, headers: list[tuple[str, str]], *rest: Any, **named: Any) -> Any:
             nonlocal started
             started = True
+            if watched:
+                assert request is not None  # watched says so
+                headers, meter = _watch(guard, request, headers)
+                meters[:] = [meter] if meter is not None else []
             return start_response(status, [*headers, *extra] if extra else headers, *rest, **named)
 
         try:
-            return self.app(environ, tracked_start_response)
+            result = self.app(environ, tracked_start_response)
+            if watched and guard.usage is not None:
+                assert request is not None  # watched says so
+                return _ChargedBody(result, meters, lambda meter: guard.charge(request, meter))
+            return result
         except RateLimitExceeded as exc:
             # Raised before the app returned its iterable, so nothing has been sent: a new status replaces any the
             # app set (PEP 3333: a second start_response call must pass exc_info).
             log_decision(exc.decision, info, None, config)
             refusal = rejection(exc.decision, config, self.guard.quotas)
             return _respond(start_response, refusal, error=exc if started else None)
+
+
+class _ChargedBody:
+    """The app's response iterable, its chunks fed to the response's usage meter (``meters``, set when the app
+    calls ``start_response``: perhaps only at its first chunk) and the usage charged once the body has ended, or
+    when the server closes it early (what was read by then)."""
+
+    def __init__(self, body: Iterable[bytes], meters: list[UsageMeter], charge: Callable[[UsageMeter], None]) -> None:
+        self._body = body
+        self._meters = meters
+        self._charge = charge
+
+    def __iter__(self) -> Iterator[bytes]:
+        meters = self._meters
+        for chunk in self._body:
+            if meters:
+                meters[0].feed(chunk)
+            yield chunk
+        self._settle()
+
+    def close(self) -> None:
+        try:
+            self._settle()
+        finally:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+
+    def _settle(self) -> None:
+        if self._meters:
+            meter = self._meters.pop()
+            self._charge(meter)
+
+
+def _watch(
+    guard: Guard, request: Request, headers: list[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], UsageMeter | None]:
+    """The response headers with ``RateLimit`` added (``headers_on_allowed``), and its usage meter (``usage``)."""
+    if guard.state_headers:
+        state = guard.state_header(request)
+        if state is not None:
+            headers = [*headers, state]
+    meter = None
+    if guard.usage is not None:
+        named = {name.lower(): value for name, value in headers}
+        meter = guard.meter(named.get("content-type", ""), named.get("content-encoding", ""))
+    return headers, meter
 
 
 def _content_length(environ: Environ) -> int | None:

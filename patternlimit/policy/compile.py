@@ -37,6 +37,8 @@ class CompiledPatternRule:
     action: Action
     retry_after: float
     shadow: bool
+    any_conditions: tuple[Condition, ...] = ()
+    """``when_any``: at least one must hold (checked by the engine, after the kernel's ``conditions``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,7 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     copy_kinds = frozenset(
         rule.kind
         for rule in pattern_rules
-        if any(condition.measure in COHORT_MEASURES for condition in rule.conditions)
+        if any(condition.measure in COHORT_MEASURES for condition in (*rule.conditions, *rule.any_conditions))
     )
     kinds.sort(key=lambda kind: kind not in copy_kinds)  # stable: copy kinds first, otherwise as named
     needs_text = any(part in TEXT_KINDS for kind in kinds for part in kind.split("+"))
@@ -138,7 +140,17 @@ def _pattern_rule(rule: PatternRule, policy: Policy) -> CompiledPatternRule:
             key=lambda condition: condition.code,
         )
     )
+    any_conditions = tuple(
+        Condition(
+            measure,
+            -math.inf if threshold.min is None else threshold.min,
+            math.inf if threshold.max is None else threshold.max,
+            MEASURE_CODES[measure],
+        )
+        for measure, threshold in rule.when_any.items()
+    )
     return CompiledPatternRule(
+        any_conditions=any_conditions,
         name=rule.name,
         kind=rule.pattern,
         conditions=conditions,

@@ -51,6 +51,8 @@ Measure = Literal[
     "pattern_age",
     "network_share",
     "network_concentration",
+    "account_networks",
+    "network_accounts",
 ]
 """What a pattern rule can test, per pattern key, over the policy's window:
 
@@ -70,7 +72,16 @@ Measure = Literal[
 * ``network_concentration``: the chance that two of the pattern's young requests came from one network (the sum
   over networks of their squared shares of its young requests; 0 to 1): near 1 for a class behind its campus NAT,
   the members on their own networks included, about ``1 / prefixes`` for a proxy pool. Checked again on a pattern
-  flagged earlier, like ``network_share``.
+  flagged earlier, like ``network_share``;
+* ``account_networks``: the distinct networks among the last 8 requests of *this request's account* (1 to 8): a
+  household or an office keeps its prefix, a phone adds its carrier's, a rotating proxy hands out a new prefix per
+  request;
+* ``network_accounts``: the young accounts on *this request's* network (its /24 or /48, over every pattern; an
+  estimate), counted when they are at least half of the network's senders and 0 otherwise: about 1 for people on
+  their own home networks, several for a proxy pool that puts many new accounts on each of its prefixes, 0 for a
+  carrier's, a campus's or an office's prefix where established customers send too (needs the ``network`` kind
+  counted, as the default preset does);
+The last two describe the request as well as the pattern, and are checked again on a pattern flagged earlier.
 """
 
 PatternKind = str
@@ -85,6 +96,8 @@ _MEASURE_RANGES = {
     **{measure: (0.0, 1.0) for measure in _SHARES},
     **{measure: (0.0, float(MAX_COUNT)) for measure in ("hits", "accounts", "young_accounts", "copies")},
     "pattern_age": (0.0, MAX_DURATION),
+    "account_networks": (0.0, 8.0),
+    "network_accounts": (0.0, float(MAX_COUNT)),
 }
 """The values each measure can take: a threshold outside them is a typo (a share of 30 for 30%)."""
 
@@ -123,7 +136,8 @@ class Threshold(_Model):
 
 
 class PatternRule(_Model):
-    """Act on requests whose pattern key meets every threshold in ``when``.
+    """Act on requests whose pattern key meets every threshold in ``when`` and, when ``when_any`` is given, at least
+    one of the thresholds in ``when_any`` (for signals that each suffice, such as the two kinds of proxy routing).
 
     ``applies_to`` picks the accounts the action falls on (``young``: younger than ``context.young_age`` or of
     unknown age when ``context.unknown_age`` is ``young``); others are logged, never throttled, by this rule.
@@ -135,6 +149,7 @@ class PatternRule(_Model):
     name: Name
     pattern: PatternKind
     when: dict[Measure, Threshold] = Field(min_length=1)
+    when_any: dict[Measure, Threshold] = Field(default_factory=dict)
     applies_to: Literal["all", "young", "established"] = "young"
     min_account_hits: int = Field(default=1, ge=1, le=1_000_000)
     action: Literal["log", "throttle", "block"] = "throttle"
@@ -146,7 +161,7 @@ class PatternRule(_Model):
     def _pattern_kind(cls, value: str) -> str:
         return check_kind(value)
 
-    @field_validator("when")
+    @field_validator("when", "when_any")
     @classmethod
     def _in_range(cls, value: dict[str, Threshold]) -> dict[str, Threshold]:
         problems = []
@@ -202,11 +217,20 @@ class Weights(_Model):
 
 
 class Context(_Model):
-    """How account age and history weigh in."""
+    """How account age and history weigh in.
+
+    * ``young_age`` / ``trusted_age``: an account younger than ``young_age`` is young, one older than
+      ``trusted_age`` trusted, the others established; ``unknown_age`` decides when the creation date is unknown;
+    * ``proven_after``: standing from history. After its first ``proven_after`` seconds, the limiter counts an
+      account it first saw less than ``proven_after`` ago as young whatever its creation date (bought and
+      pre-provisioned accounts are old but have no history here); an account caught by a pattern rule starts its
+      history again. 0 disables: creation dates alone decide.
+    """
 
     young_age: Duration = 7 * 86400.0
     trusted_age: Duration = 90 * 86400.0
     unknown_age: Literal["young", "established"] = "young"
+    proven_after: Duration = 0.0
     weights: Weights = Weights()
 
     @model_validator(mode="after")
@@ -224,7 +248,10 @@ class Escalation(_Model):
     * ``network_taint`` / ``client_taint``: a *young* account arriving on a network prefix (or client fingerprint)
       on which this many accounts were already caught starts throttled (0 disables); established accounts are
       never tainted, so a corporate NAT is safe;
-    * ``block_after``: an account caught this many times is blocked instead of throttled (0: never block).
+    * ``block_after``: an account caught this many times is blocked instead of throttled (0: never block);
+    * ``scope``: what a penalty and a taint apply to: ``"pattern"`` (the default) the account's requests on
+      flagged patterns only, so a new user caught on a shared starter prompt is still served on their own work;
+      ``"account"`` every request of the account.
     """
 
     account_penalty: Duration = 6 * 3600.0
@@ -232,6 +259,7 @@ class Escalation(_Model):
     network_taint: int = Field(default=3, ge=0, le=1_000_000)
     client_taint: int = Field(default=0, ge=0, le=1_000_000)
     block_after: int = Field(default=0, ge=0, le=1_000_000)
+    scope: Literal["pattern", "account"] = "pattern"
 
 
 class Fingerprinting(_Model):
@@ -240,6 +268,9 @@ class Fingerprinting(_Model):
     max_bytes: int = Field(default=65536, ge=64, le=16 * 1024 * 1024)
     edge_tokens: int = Field(default=8, ge=1, le=64)
     bands: Literal[1, 2, 4, 8] = 4
+    parts: int = Field(default=0, ge=0, le=8)
+    """Part keys (instruction sentences, :mod:`patternlimit.fingerprint.parts`) counted with the template keys of a
+    young account's request; 0: none."""
     ipv4_prefix: int = Field(default=24, ge=8, le=32)
     ipv6_prefix: int = Field(default=48, ge=16, le=128)
 

@@ -48,15 +48,32 @@ _MASS_FAN_OUT: dict[Measure, Threshold] = {
     # prefixes would pass for a NAT cohort indefinitely.
     **{measure: threshold for measure, threshold in _FAN_OUT.items() if not measure.startswith("network_")},
     "young_accounts": Threshold(min=200),
+    # Through one or two prefixes, a campaign looks like a campus NAT; only its accounts' hopping between networks
+    # tells it apart (a student in the lab and at home uses two).
+    "account_networks": Threshold(min=3),
+}
+
+
+_ROUTED: dict[Measure, Threshold] = {
+    # Routed through proxies, either way: the request's account used three or more networks among its last eight
+    # requests (a rotating proxy hands out a prefix per request; a household keeps one, a phone adds its
+    # carrier's), or its network carries eight or more young accounts that are most of its senders (a proxy pool;
+    # a person's home network carries one, and the sketch's noise floor is about three). New users of a tool that
+    # went viral, a hackathon or a launch crowd send from their own networks and meet neither.
+    "account_networks": Threshold(min=3),
+    "network_accounts": Threshold(min=8),
 }
 
 
 def _fan_out(name: str, pattern: str, when: dict[Measure, Threshold] = _FAN_OUT) -> PatternRule:
-    """The fan-out rule for one text pattern kind: the thresholds ``when``, acting on young accounts only."""
+    """The fan-out rule for one text pattern kind: the thresholds ``when``, on proxy-routed requests
+    (:data:`_ROUTED`), acting on young accounts only."""
+    mass = when is _MASS_FAN_OUT
     return PatternRule(
         name=name,
         pattern=pattern,
         when=when,
+        when_any={} if mass else _ROUTED,
         applies_to="young",
         # Persistence: a young account is throttled from its second request on flagged patterns within a day; a
         # curious new user who happens on a flagged template once is only logged.
@@ -72,7 +89,9 @@ DISTILLATION_DEFENSE = Policy(
     # to show its fan-out; the young-share, diversity and persistence thresholds keep look-alikes out meanwhile.
     window=6 * 3600.0,
     buckets=6,
-    context=Context(young_age=7 * 86400.0, trusted_age=90 * 86400.0, unknown_age="young"),
+    # Standing from history: after its first day, the limiter counts accounts it has not seen before that day as
+    # young, whatever their creation date (bought or pre-provisioned accounts are old and dormant).
+    context=Context(young_age=7 * 86400.0, trusted_age=90 * 86400.0, unknown_age="young", proven_after=86400.0),
     escalation=Escalation(
         account_penalty=6 * 3600.0, memory=24 * 3600.0, network_taint=3, client_taint=0, block_after=0
     ),

@@ -57,16 +57,29 @@ def parse_columns(spec: str | None) -> dict[str, str]:
 class TimeParser:
     """Epoch seconds from text, remembering the last value: log lines of one second share their time string."""
 
-    __slots__ = ("_last_text", "_last_value")
+    __slots__ = ("_last_text", "_last_value", "_minute_text", "_minute_value")
 
     def __init__(self) -> None:
         self._last_text = ""
         self._last_value = 0.0
+        self._minute_text = ""
+        self._minute_value = 0.0
 
     def __call__(self, text: str, name: str = "timestamp") -> float:
         if text == self._last_text:
             return self._last_value
-        value = check_time(parse_time(text, name), name)
+        # A web server time (dd/Mon/yyyy:HH:MM:SS +zone) in the minute of the last one is that minute plus its
+        # seconds: no regex, no calendar, on a log with fewer than one line a second as on a busy one.
+        if len(text) == 26 and text[2] == "/" and text[17] == ":" and text[20] == " " and text[18:20].isdigit():
+            minute = text[:17] + text[20:]
+            if minute != self._minute_text:
+                seconds = check_time(parse_time(text, name), name)
+                self._minute_text, self._minute_value = minute, seconds - int(text[18:20])
+                value = seconds
+            else:
+                value = self._minute_value + int(text[18:20])
+        else:
+            value = check_time(parse_time(text, name), name)
         self._last_text, self._last_value = text, value
         return value
 

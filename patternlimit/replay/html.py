@@ -38,7 +38,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8p
 .chart { background: #fff; border: 1px solid #ddd; border-radius: 6px; margin: 6px 0; display: block; }
 .chart .title { font-weight: 600; font-size: 13px; } .chart .tick, .chart .legend { font-size: 11px; fill: #444; }
 .chart .axis { font-size: 12px; fill: #333; } .chart .marker { font-size: 11px; font-weight: 600; }
-table { border-collapse: collapse; background: #fff; margin: 6px 0; width: 100%; font-size: 13px; }
+table { border-collapse: collapse; background: #fff; margin: 6px 0; width: 100%; max-width: 1082px; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: #eef0f2; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
 td.text { font-family: ui-monospace, monospace; font-size: 12px; width: 40%; overflow-wrap: anywhere; }
@@ -329,9 +329,13 @@ def _sweep(probe: Probe, suggestion: dict[str, Any] | None) -> str:
         chosen = suggestion["estimate"]["scale"]
         if chosen is not None:
             markers.append(Marker(chosen, f"suggested: x {chosen:.3g}", PALETTE[0]))
-        for number, item in enumerate(suggestion["measured"], 1):
+        rounds = [("policy as replayed", suggestion["current"]), ("estimate (probe)", suggestion["estimate"])]
+        rounds += [(f"measured, round {number}", item) for number, item in enumerate(suggestion["measured"], 1)]
+        for name, item in rounds:
+            if item.get("scale") is None:
+                continue
             measured_rows += (
-                f"<tr><td>measured, round {number}</td><td class='n'>{item['scale']:.3g}</td>"
+                f"<tr><td>{name}</td><td class='n'>{item['scale']:.3g}</td>"
                 f"<td class='n'>{item['false_positive_rate']:.4%}</td>"
                 f"<td class='n'>{item['rest_stopped_share']:.2%}</td></tr>"
             )
@@ -344,7 +348,7 @@ def _sweep(probe: Probe, suggestion: dict[str, Any] | None) -> str:
         ],
         x_label="threshold multiplier (log scale)",
         y_label="share of requests",
-        y_tick=lambda value: f"{value:.0%}" if value >= 0.05 else f"{value:.2%}",
+        y_tick=lambda value: f"{value:.0%}" if value >= 0.05 or value == 0 else f"{value:.2%}",
         markers=markers,
         log_x=True,
     )

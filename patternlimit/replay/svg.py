@@ -53,7 +53,7 @@ def stacked_bars(
     draws the y axis on a square-root scale, so that a few patterns next to hundreds still show."""
     bars = len(edges) - 1
     totals = [sum(item.values[index] for item in series) for index in range(bars)]
-    top = max(4.0, _nice(max(totals, default=0.0)))  # bars count requests or patterns: whole ticks
+    top = max(4.0, _nice(max(totals, default=0.0), whole=True))  # bars count requests or patterns: whole ticks
     scale_x = _axis(edges[0], edges[-1], LEFT, width - RIGHT, log_x)
     scale_y = _axis(0.0, top, height - BOTTOM, TOP, False, sqrt_y)
     parts = [_frame(title, width, height), *_y_ticks(top, scale_y, width)]
@@ -144,15 +144,18 @@ def time_ticks(start: float, end: float, count: int = 8) -> list[float]:
     return [index * step for index in range(first, math.floor(end / step) + 1)]
 
 
-def _nice(value: float) -> float:
-    """A round axis maximum at or above ``value``, of four round ticks."""
-    return 4 * _round_step(value / 4) if value > 0 else 1.0
+def _nice(value: float, *, whole: bool = False) -> float:
+    """A round axis maximum at or above ``value``, of four round ticks (whole numbers when ``whole``)."""
+    return 4 * _round_step(value / 4, whole=whole) if value > 0 else 1.0
 
 
-def _round_step(value: float) -> float:
-    """The smallest of 1, 2, 2.5 or 5 times a power of ten at or above ``value`` (> 0)."""
+def _round_step(value: float, *, whole: bool = False) -> float:
+    """The smallest of 1, 2, 2.5 or 5 times a power of ten at or above ``value`` (> 0); with ``whole``, a whole
+    number (3 rather than 2.5 below 10, at least 1): an axis of counts is not labelled 2, 5, 8 for 2.5, 5, 7.5."""
     power = 10 ** math.floor(math.log10(value))
-    return float(next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value * 0.9999))
+    steps = (1, 2, 3, 5, 10) if whole and power < 10 else (1, 2, 2.5, 5, 10)
+    step = float(next(step * power for step in steps if step * power >= value * 0.9999))
+    return max(1.0, step) if whole else step
 
 
 def _y_ticks(

@@ -233,8 +233,8 @@ class Tally:
             affected.would_stop += 1
         if entry.sample is None:
             entry.sample = sample_of(record, decision)
-        if affected.sample is None:
-            affected.sample = entry.sample
+        if affected.sample is None:  # the account's own first stopped request, not its pattern's
+            affected.sample = sample_of(record, decision)
 
     def stopped_requests(self) -> int:
         return self.actions[Action.THROTTLE.value] + self.actions[Action.BLOCK.value]

@@ -22,6 +22,11 @@ class ReplicaPort(Protocol):
         """The lock around every read or write of the state."""
         ...
 
+    @property
+    def secret_id(self) -> str:
+        """A keyed fingerprint of the secret (never the secret): processes sharing a namespace must agree on it."""
+        ...
+
     def renew_lock(self) -> None:
         """Replace the lock with a fresh one (in a child process after a fork)."""
         ...
@@ -38,8 +43,8 @@ class ReplicaPort(Protocol):
         """Apply another process's records; returns how many were malformed."""
         ...
 
-    def snapshot(self) -> bytes:
-        """The state, for processes that join later."""
+    def snapshot(self, labels: bool = True) -> bytes | bytearray:
+        """The state, for processes that join later (``labels``: with the pattern labels, else without)."""
         ...
 
     def restore(self, blob: bytes) -> None:

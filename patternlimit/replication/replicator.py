@@ -34,7 +34,7 @@ import weakref
 import zlib
 from collections.abc import AsyncGenerator, Sequence
 
-from patternlimit.errors import StorageError
+from patternlimit.errors import ConfigurationError, StorageError
 from patternlimit.policy.decision import Action, Decision
 from patternlimit.replication.port import ReplicaPort, StorageStatus
 from patternlimit.replication.rounds import Rounds, later
@@ -64,7 +64,9 @@ class Replicator:
         self.spec = spec
         self.options = spec.options
         self.journal = journal
+        journal.share_labels = spec.options.share_labels
         self.producer = secrets.token_hex(8).encode()
+        self._secret = port.secret_id.encode()
         self._client = connect(spec)
         self._log = RedisLog(self._client, self.options.namespace, ttl=ttl, max_entries=self.options.max_log_entries)
         self._ttl = ttl
@@ -86,8 +88,19 @@ class Replicator:
         self._force_snapshot = False
         self._stop = threading.Event()
         self._fresh = True
-        with self._exchange_lock:
-            self._attempt([], locked=False)  # join now: load the snapshot before any request
+        self._claim_due = 0.0
+        self._starting = True
+        try:
+            with self._exchange_lock:
+                self._attempt([], locked=False)  # join now: load the snapshot before any request
+        except ConfigurationError:
+            self._log.close()
+            if isinstance(spec.target, str):
+                self._client.close()
+            elif owns_pool(spec, self._client):
+                self._client.connection_pool.disconnect()
+            raise
+        self._starting = False
         self._thread = threading.Thread(target=self._run, name="patternlimit-sync", daemon=True)
         self._thread.start()
         _LIVE.add(self)
@@ -192,6 +205,10 @@ class Replicator:
             except StorageError as exc:
                 self._failed(exc)
                 raise
+            except ConfigurationError as exc:  # joined late a namespace of another secret
+                failure = StorageError(str(exc))
+                self._failed(failure)
+                raise failure from exc
             self._succeeded()
 
     def _due(self) -> bool:
@@ -204,6 +221,13 @@ class Replicator:
             self._exchange_all(batches, locked=locked)
         except StorageError as exc:
             self._failed(exc)
+            return False
+        except ConfigurationError as exc:
+            if self._starting:
+                raise  # refused at start: the limiter is not built
+            # Joined late (Redis was away at start) a namespace of another secret: never share with it.
+            logger.error("%s", exc)
+            self._failed(StorageError(str(exc)))
             return False
         self._succeeded()
         return True
@@ -247,6 +271,7 @@ class Replicator:
         rounds = Rounds(batches, log.read_limit)
         try:
             if self._cursor is None:
+                await asyncio.to_thread(self._claim)
                 self._joined(await log.aread_snapshot(), locked=False)
             while True:
                 batch, until = rounds.next()
@@ -264,7 +289,14 @@ class Replicator:
         return self._cursor or b"0-0"
 
     def _join(self, locked: bool) -> None:
+        self._claim()
         self._joined(self._log.read_snapshot(), locked)
+
+    def _claim(self) -> None:
+        """Check (and refresh) the namespace's secret fingerprint: at join, then every quarter TTL at most, so
+        the key outlives no log and a Redis that came back empty is claimed again."""
+        self._log.claim_secret(self._secret)
+        self._claim_due = time.monotonic() + min(60.0, self._ttl / 4)
 
     def _joined(self, snapshot: Snapshot | None, locked: bool) -> None:
         """Start from the latest snapshot if there is one (and nothing was counted here yet), else the whole log."""
@@ -323,7 +355,19 @@ class Replicator:
                 continue
             with self._exchange_lock:
                 if self._attempt(self.journal.drain(), locked=False):
+                    self._maybe_claim()
                     self._maybe_snapshot()
+
+    def _maybe_claim(self) -> None:
+        if time.monotonic() < self._claim_due:
+            return
+        try:
+            self._claim()
+        except StorageError as exc:
+            self._failed(exc)
+        except ConfigurationError as exc:  # Redis restarted empty and another secret claimed it first
+            logger.error("%s", exc)
+            self._failed(StorageError(str(exc)))
 
     def _maybe_snapshot(self) -> None:
         """Write a snapshot when one is due (the exchange lock is held, right after a successful exchange)."""
@@ -338,7 +382,7 @@ class Replicator:
             # exchange is shipped first (a joiner would count it twice, from the snapshot and from the log).
             if self.journal.has_pending() and not self._attempt(self.journal.drain(), locked=True):
                 return
-            state, cursor = self.port.snapshot(), self._cursor or b"0-0"
+            state, cursor = self.port.snapshot(self.options.share_labels), self._cursor or b"0-0"
         snapshot = Snapshot(self._generation, cursor, zlib.compress(state, 1))
         try:
             self._log.write_snapshot(self.producer, snapshot, interval)

@@ -157,6 +157,8 @@ def evaluate(
         batch = stream[offset : offset + chunk]
         decisions = limiter.check_many([item.request for item in batch], [item.time for item in batch])
         for item, decision in zip(batch, decisions, strict=True):
+            if item.scenario == "warmup":  # history the limiter learns from, not a figure
+                continue
             scenario = metrics.get(item.scenario)
             if scenario is None:
                 scenario = metrics[item.scenario] = ScenarioMetrics(item.scenario, item.campaign)

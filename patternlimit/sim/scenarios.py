@@ -52,8 +52,9 @@ from patternlimit.sim.legitimate import (
     organic_traffic,
     popular_tool_traffic,
 )
+from patternlimit.sim.shapes import CAMPAIGNS, SHAPES
 
-__all__ = ["SCENARIOS", "START", "CampaignShape", "Labelled", "generate", "scenario_rng"]
+__all__ = ["ALL_SCENARIOS", "SCENARIOS", "START", "CampaignShape", "Labelled", "generate", "scenario_rng"]
 
 START = 1_767_225_600.0
 """2026-01-01 00:00 UTC, where :func:`generate` starts its clock."""
@@ -68,7 +69,16 @@ SCENARIOS: tuple[str, ...] = (
     "popular_tool",
     "classroom",
 )
-"""Every scenario name, in the order :func:`generate` builds them."""
+"""The default scenarios, in the order :func:`generate` builds them."""
+
+ALL_SCENARIOS: tuple[str, ...] = (*SCENARIOS, *SHAPES)
+"""Every scenario name: the defaults, then the further shapes of :mod:`patternlimit.sim.shapes`."""
+
+CAMPAIGN_SCENARIOS = frozenset({"campaign", *CAMPAIGNS})
+"""The scenarios whose requests are a campaign's (``--legit-scale`` leaves them as they are)."""
+
+WARMUP = "warmup"
+"""The scenario name of the warm-up traffic: decided, never counted in the figures."""
 
 
 _Generator = Callable[[random.Random, float, float, float], list[Labelled]]
@@ -80,6 +90,7 @@ _GENERATORS: dict[str, _Generator] = {
     "corporate_nat": corporate_nat_traffic,
     "popular_tool": popular_tool_traffic,
     "classroom": classroom_traffic,
+    **SHAPES,
 }
 
 
@@ -95,6 +106,9 @@ def generate(
     duration_hours: float = 24.0,
     scenarios: Iterable[str] | None = None,
     campaign: CampaignShape | None = None,
+    *,
+    legit_scale: float = 1.0,
+    warmup_hours: float = 0.0,
 ) -> list[Labelled]:
     """Every request of the chosen ``scenarios`` (all of :data:`SCENARIOS` when ``None``) over ``duration_hours``
     from :data:`START`, sorted by time. The same arguments give the same list.
@@ -107,19 +121,35 @@ def generate(
         raise ConfigurationError(f"scale must be a finite number > 0, got {scale!r}")
     if not (isinstance(duration_hours, int | float) and math.isfinite(duration_hours) and duration_hours > 0):
         raise ConfigurationError(f"duration_hours must be a finite number > 0, got {duration_hours!r}")
+    if not (isinstance(legit_scale, int | float) and math.isfinite(legit_scale) and legit_scale > 0):
+        raise ConfigurationError(f"legit_scale must be a finite number > 0, got {legit_scale!r}")
+    if not (isinstance(warmup_hours, int | float) and math.isfinite(warmup_hours) and 0 <= warmup_hours <= 24 * 14):
+        raise ConfigurationError(f"warmup_hours must be a number in [0, 336], got {warmup_hours!r}")
     chosen = SCENARIOS if scenarios is None else tuple(scenarios)
-    unknown = sorted(set(chosen) - set(SCENARIOS))
+    unknown = sorted(set(chosen) - set(ALL_SCENARIOS))
     if unknown:
-        raise ConfigurationError(f"unknown scenario(s) {unknown}; valid: {', '.join(SCENARIOS)}")
+        raise ConfigurationError(f"unknown scenario(s) {unknown}; valid: {', '.join(ALL_SCENARIOS)}")
     duration = duration_hours * HOUR
     merged: list[Labelled] = []
-    for name in SCENARIOS:
+    for name in ALL_SCENARIOS:
         if name not in chosen:
             continue
         rng = scenario_rng(seed, name)
         if name == "campaign":
             merged.extend(campaign_traffic(rng, START, duration, scale, campaign))
         else:
-            merged.extend(_GENERATORS[name](rng, START, duration, scale))
+            share = scale if name in CAMPAIGN_SCENARIOS else scale * legit_scale
+            merged.extend(_GENERATORS[name](rng, START, duration, share))
+    if warmup_hours:
+        # The established customers' history before the run: the same people, their run's traffic moved
+        # ``warmup_hours`` earlier (the same seed and duration draw the same accounts; a generator's draws per
+        # account depend on the duration) and cut at the run's start.
+        warmup = warmup_hours * HOUR
+        for name in ("organic", "corporate_nat", "popular_tool", "ci_harness", "saas_relay", "eval_sweep"):
+            if name in chosen:
+                rng = scenario_rng(seed, name)
+                for item in _GENERATORS[name](rng, START - warmup, duration, scale * legit_scale):
+                    if item.time < START:
+                        merged.append(Labelled(item.time, item.request, WARMUP, False))
     merged.sort(key=attrgetter("time"))
     return merged

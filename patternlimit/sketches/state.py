@@ -28,6 +28,7 @@ from patternlimit._kernels.layout import (
     COLUMNS,
     CONCENTRATION,
     COPIES,
+    HITS,
     MAX_KEYS,
     NEVER,
     NOVEL,
@@ -175,11 +176,12 @@ class SketchState:
         if not math.isnan(row[ACCOUNTS]):
             return row
         row = list(row)
-        row[ACCOUNTS] = self.accounts.estimate(key, now)
-        row[YOUNG] = self.young.estimate(key, now)
+        # Bounded as the kernel bounds them (senders <= requests, young <= senders, cohort <= young).
+        row[ACCOUNTS] = min(self.accounts.estimate(key, now), float(row[HITS]))
+        row[YOUNG] = min(self.young.estimate(key, now), row[ACCOUNTS])
         if not math.isnan(row[COPIES]):
             row[NOVEL] = float(self.hits.estimate(int(novel_key(np.uint64(key))), now))
-            row[COHORT] = self.young.estimate(int(cohort_key(np.uint64(key), np.uint64(network))), now)
+            row[COHORT] = min(self.young.estimate(int(cohort_key(np.uint64(key), np.uint64(network))), now), row[YOUNG])
             requests = self.hits.estimate(int(young_requests_key(np.uint64(key))), now)
             squares = self.hits.estimate(int(squares_key(np.uint64(key))), now)
             row[CONCENTRATION] = min(1.0, squares / (float(requests) * float(requests))) if requests > 0 else 0.0
@@ -194,7 +196,7 @@ class SketchState:
         accounts = self.accounts.estimate_many(keys, now).tolist()
         young = self.young.estimate_many(keys, now).tolist()
         return [
-            (key, hits, error, spread, young_spread)
+            (key, hits, error, min(spread, float(hits)), min(young_spread, spread, float(hits)))
             for (key, hits, error), spread, young_spread in zip(rows, accounts, young, strict=True)
         ]
 
@@ -207,7 +209,18 @@ class SketchState:
         return sum(part.nbytes for part in self.arrays)
 
     def to_bytes(self) -> bytes:
-        return b"".join(part.tobytes() for part in self.arrays)
+        out = bytearray(self.arrays_nbytes)
+        self.write_into(memoryview(out))
+        return bytes(out)
+
+    def write_into(self, buffer: memoryview) -> None:
+        """Copy every array into ``buffer`` (``arrays_nbytes`` long), back to back: one copy of the state, the
+        least a snapshot taken under the limiter's lock can cost (``tobytes`` and a join would be two)."""
+        offset = 0
+        for part in self.arrays:
+            size = part.nbytes
+            np.frombuffer(buffer, dtype=np.uint8, count=size, offset=offset)[...] = part.reshape(-1).view(np.uint8)
+            offset += size
 
     def load(self, blob: bytes, offset: int) -> None:
         """Overwrite every array in place from ``blob`` at ``offset`` (as :meth:`to_bytes` wrote them); the caller

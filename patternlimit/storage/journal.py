@@ -80,12 +80,20 @@ class Journal:
         self._waiting: deque[tuple[bytes, int]] = deque()  # encoded batches that failed to ship, with record counts
         self._waiting_bytes = 0
         self._lock = threading.Lock()
+        self.share_labels = False
+        """Whether labels (read from prompts, account ids, clients or attribute values) leave the process. When
+        not, label events stay local and a catch's label is shared as its pattern key's digest, ``#<hex>``: the key
+        is already a keyed hash, so the record says nothing the other processes could not read from it."""
 
     def observe(self, now: float, account: int, content: int, network: int, cost: int, young: bool, copy_count: int,
                 keys: tuple[int, ...]) -> None:  # fmt: skip
         self._observations.append((now, account, content, network, cost, young, copy_count, keys))
 
     def event(self, *fields: Any) -> None:
+        if not self.share_labels and fields and fields[0] in ("l", "c"):
+            if fields[0] == "l":
+                return
+            fields = (*fields[:4], redacted(fields[5]), *fields[5:])
         self._events.append(list(fields))
 
     def event_list(self, fields: list[Any]) -> None:
@@ -124,6 +132,11 @@ class Journal:
                 blob, records = self._waiting.popleft()
                 self._waiting_bytes -= len(blob)
                 self.dropped += records
+
+
+def redacted(key: int) -> str:
+    """The label shared for pattern ``key`` when labels stay local."""
+    return f"#{int(key) & 0xFFFFFFFFFFFFFFFF:016x}"
 
 
 def encode(observations: list[Observation], events: list[list[Any]]) -> bytes:

@@ -52,6 +52,10 @@ class StorageOptions(BaseModel):
     """Local records kept for Redis while it is unreachable; beyond this the oldest are dropped (and counted)."""
     max_log_entries: int = Field(100_000, ge=100, le=10_000_000)
     """Entries kept in the shared log (one entry is one process's batch); older ones are trimmed."""
+    share_labels: bool = False
+    """Share pattern labels (prompt frames, and account ids, clients or attribute values when a rule counts them)
+    through Redis, in records and snapshots. Off: only keyed digests leave the process, and each process labels
+    patterns from its own traffic."""
     snapshot_interval: float = Field(60.0, ge=0.0, le=86_400.0)
     """Seconds between snapshots of the full state (for processes that join later); 0 disables them."""
 

@@ -32,7 +32,7 @@ import redis.asyncio
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from patternlimit.errors import StorageError
+from patternlimit.errors import ConfigurationError, StorageError
 from patternlimit.storage.options import StorageSpec
 
 READ_LIMIT = 1000
@@ -71,6 +71,7 @@ class _Keys:
         self.generation = f"{tag}:generation"
         self.snapshot = f"{tag}:snapshot"
         self.lock = f"{tag}:snapshot-lock"
+        self.secret = f"{tag}:secret"
 
 
 def client_options(spec: StorageSpec) -> dict[str, Any]:
@@ -201,10 +202,37 @@ class RedisLog:
         except _ERRORS as exc:
             raise StorageError(f"Redis snapshot write failed: {exc!r}") from exc
 
+    def claim_secret(self, fingerprint: bytes) -> None:
+        """Record ``fingerprint`` (a keyed digest of the secret, never the secret) as the namespace's, or check it
+        against the one recorded: records made under another secret would be applied as noise (every key differs),
+        so a limiter with another secret is refused. The key lives as long as the log's; every claim refreshes it,
+        and a namespace left idle past the TTL may be taken by a new secret."""
+        try:
+            # SET NX then GET, not SET NX GET: that needs Redis 7, and the namespace keeps to 6.2.
+            held = (
+                None
+                if self.client.set(self.keys.secret, fingerprint, nx=True, px=self.ttl_ms)
+                else (self.client.get(self.keys.secret))
+            )
+            if isinstance(held, str):
+                held = held.encode()
+            if held == fingerprint:
+                self.client.pexpire(self.keys.secret, self.ttl_ms)
+        except _ERRORS as exc:
+            raise StorageError(f"Redis secret check failed: {exc!r}") from exc
+        if held is not None and held != fingerprint:
+            namespace = self.keys.log[1 : self.keys.log.index("}")]
+            raise ConfigurationError(
+                f"Redis namespace {namespace!r} is shared under another secret (secret id "
+                f"{held[:16].decode('ascii', 'replace')!r}, this limiter's is "
+                f"{fingerprint.decode('ascii', 'replace')!r}): "
+                f"give every process of a deployment the same secret, or use another namespace"
+            )
+
     def memory(self) -> int:
         """Bytes Redis reports for this namespace's keys (``MEMORY USAGE``)."""
         total = 0
-        for key in (self.keys.log, self.keys.generation, self.keys.snapshot, self.keys.lock):
+        for key in (self.keys.log, self.keys.generation, self.keys.snapshot, self.keys.lock, self.keys.secret):
             total += int(self.client.memory_usage(key, samples=0) or 0)
         return total
 

@@ -201,7 +201,7 @@ def test_json_fields_select_the_text_and_malformed_or_non_utf8_bodies_fall_back_
     assert [response.status_code for *_, response in results] == [200] * 4
     assert [response.json()["sha256"] for *_, response in results] == [support.sha(body) for _, body, _ in items]
     texts = [request.text for request in spy.requests]
-    assert texts[0] == "hi\na\nb\nbe terse"
+    assert texts[0] == "hi\x1ea\x1eb\x1ebe terse"  # turns joined by the record separator
     assert texts[1] == items[1][1] and texts[2] == items[2][1] and texts[3] == items[3][1]
 
 

@@ -53,7 +53,7 @@ def _reference_body_text(body: bytes, complete: bool, json_fields: tuple[str, ..
         for path in json_fields:
             found.extend(select_json(document, parse_json_path(path)))
         if found:
-            return "\n".join(found)
+            return "\x1e".join(found)
     return body
 
 

@@ -123,3 +123,11 @@ def test_the_fan_out_script_in_common_md_sees_a_throttle_from_the_fastapi_exampl
     assert "429" in rounds[1]
     first = next(line for line in lines if line.startswith("429:"))
     assert "'ratelimit': '\"pattern\";r=0;t=" in first and "'ratelimit-policy': '\"account-rate\";q=600;w=60'" in first
+
+
+def test_the_usage_example_in_common_md_prints_what_it_shows(capsys):
+    text = COMMON.read_text()
+    [block] = re.findall(r"<!-- example: usage -->\n```python\n(.*?)```\n", text, re.DOTALL)
+    [shown] = re.findall(r"<!-- output: usage -->\n```\n(.*?)```\n", text, re.DOTALL)
+    exec(compile(block, str(COMMON), "exec"), {})  # the documentation's own example
+    assert capsys.readouterr().out == shown

@@ -98,7 +98,7 @@ def test_a_rule_name_with_crlf_and_non_ascii_text_answers_429_through_the_middle
     assert throttled.json()["violated-policies"] == [name]
 
 
-def test_headers_on_allowed_puts_the_same_policy_field_on_every_response_asgi_and_wsgi():
+def test_headers_on_allowed_puts_the_same_policy_field_and_the_remaining_quota_on_every_response_asgi_and_wsgi():
     policy = Policy(rules=[LimitRule(name="per-key", limit="2/minute", weighted=False)])
     asgi = PatternLimitMiddleware(
         support.asgi_echo, limiter=Limiter(policy, secret=support.SECRET), headers_on_allowed=True
@@ -119,5 +119,7 @@ def test_headers_on_allowed_puts_the_same_policy_field_on_every_response_asgi_an
     assert [response.status_code for response in responses] == [200, 200, 429] * 2
     assert {response.headers["ratelimit-policy"] for response in responses} == {'"per-key";q=2;w=60'}
     assert support.sf_list(responses[0].headers["ratelimit-policy"]) == [("per-key", {"q": 2, "w": 60})]
-    assert "ratelimit" not in responses[0].headers  # the remaining quota of an allowed request is not known
+    states = [support.sf_list(response.headers["ratelimit"]) for response in responses if response.status_code == 200]
+    assert [state[0][1]["r"] for state in states] == [1, 0] * 2  # the quota left after each allowed request
+    assert all(state[0][0] == "per-key" and 59 <= state[0][1]["t"] <= 60 for state in states)
     assert "ratelimit-policy" not in asyncio.run(go(plain))[0].headers  # off by default

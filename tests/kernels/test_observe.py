@@ -156,3 +156,26 @@ def test_the_concentration_tells_a_class_with_stragglers_from_a_proxy_pool():
     assert straggler["cohort"] <= 2
     assert pooled["concentration"] <= 0.05  # 34 * 2**2 / 68**2 = 0.03
     assert observe(fresh_state(6), 7, 1, 1, young=False)["concentration"] == 0.0  # no young request: 0
+
+
+def test_a_saturated_spread_sketch_reports_no_more_senders_than_requests():
+    """A flood of one-shot keys fills every spread cell (a floor of about D / width distinct accounts on every
+    key); a quiet pattern's senders stay bounded by its requests, young senders by senders, cohort by young, and
+    the twin agrees."""
+    jit_state, twin_state = fresh_state(9, width=1 << 12), fresh_state(9, width=1 << 12)
+    for index in range(3000):  # 3,000 distinct one-shot keys from 3,000 young accounts
+        keys = np.array([10_000 + index], np.uint64)
+        for state, module in ((jit_state, kernels), (twin_state, reference)):
+            row = np.zeros((1, 7))
+            module.observe_request(*state, keys, 1, 50_000 + index, index, index, True, 1000.0, 1, 0, 1, row)
+    flooded = observe(jit_state, 7, 1, 2, young=True)
+    raw = SpreadSketch(width=16, depth=2, precision=4, window=60.0, buckets=3, seed=10)
+    assert flooded["hits"] < 20 and flooded["accounts"] <= flooded["hits"] and flooded["young"] <= flooded["accounts"]
+    assert flooded["cohort"] <= flooded["young"]
+    twin = np.zeros((1, 7))
+    reference.observe_request(*twin_state, np.array([7], np.uint64), 1, 1, 2, 0, True, 1000.0, 1, 0, 1, twin)
+    assert twin[0].tolist()[:3] == [flooded["hits"], flooded["accounts"], flooded["young"]]
+    # Without the bound the floor shows: the same flood read from the raw sketch reports far more than one sender.
+    for index in range(3000):
+        raw.add(10_000 + index, 50_000 + index, 1000.0)
+    assert raw.estimate(7, 1000.0) > 5 * flooded["hits"]

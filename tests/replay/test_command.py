@@ -60,6 +60,9 @@ def test_the_json_document(tmp_path: Path, secret: str, capsys: pytest.CaptureFi
         "log.jsonl:3"
     )  # c2, the first stopped
     printed = capsys.readouterr().out
+    [affected] = [entry for entry in document["accounts"] if entry["account"] == "c4"]
+    assert affected["stopped"] == 1 and affected["rules"] == {"same-template": 1}
+    assert affected["sample"]["account"] == "c4" and affected["sample"]["where"].endswith("log.jsonl:6")
     assert "1 bad lines" in printed and "log.jsonl:4" in printed and "same-template" in printed
 
 
@@ -122,8 +125,16 @@ def test_the_report_is_self_contained_and_has_its_charts(tmp_path: Path, secret:
 def test_threshold_suggestions_from_labels(tmp_path: Path, secret: str) -> None:
     log = write_jsonl(tmp_path / "log.jsonl", traffic())
     suggested, out = tmp_path / "suggested.json", tmp_path / "out.json"
-    assert run([str(log), "--suggest-policy", str(suggested), "--fp-budget", "0.01", "--json", str(out)]) == 0
+    report = tmp_path / "report.html"
+    options = ["--suggest-policy", str(suggested), "--fp-budget", "0.01", "--json", str(out), "--report", str(report)]
+    assert run([str(log), *options]) == 0
     suggestion = json.loads(out.read_text())["suggestion"]
+    sweep = report.read_text(encoding="utf-8").split("Threshold sweep", 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr><td>([^<]+)</td><td class='n'>([^<]+)</td>", sweep)
+    rounds = [f"measured, round {number}" for number in range(1, len(suggestion["measured"]) + 1)]
+    assert [name for name, _ in rows] == ["policy as replayed", "estimate (probe)", *rounds]
+    assert rows[0][1] == "1"
+    assert float(rows[-1][1]) == pytest.approx(suggestion["measured"][-1]["scale"], rel=1e-2)
     assert suggestion["legitimate_requests"] == 160 and suggestion["rest_requests"] == 180
     assert suggestion["within_budget"] is True
     final = suggestion["measured"][-1]
@@ -147,3 +158,20 @@ def test_legit_accounts_file_marks_unlabelled_traffic(tmp_path: Path, secret: st
     assert run([str(log), "--legit-accounts", str(accounts), "--json", str(out)]) == 0
     suggestion = json.loads(out.read_text())["suggestion"]
     assert suggestion["legitimate_requests"] == 160 and suggestion["rest_requests"] == 180
+
+
+def test_a_policy_over_the_budget_is_loosened(tmp_path: Path, secret: str) -> None:
+    rows = traffic()
+    for row in rows:  # half the campaign's accounts are a customer's own young accounts, marked legitimate
+        if row["account"].startswith("young-") and int(row["account"].split("-")[1]) % 2 == 0:
+            row["label"] = "legitimate"
+    log, suggested, out = write_jsonl(tmp_path / "log.jsonl", rows), tmp_path / "s.json", tmp_path / "out.json"
+    assert run([str(log), "--suggest-policy", str(suggested), "--json", str(out)]) == 0
+    suggestion = json.loads(out.read_text())["suggestion"]
+    assert suggestion["current"]["false_positive_rate"] > 0.05  # the preset stops these legitimate requests
+    final = suggestion["measured"][-1]
+    assert final["scale"] > 1.0 and final["false_positive_rate"] <= suggestion["budget"] == 0.001
+    assert suggestion["within_budget"] is True
+    by_name = {rule.name: rule for rule in load_policy(suggested).rules}
+    minimum = by_name["template-fan-out"].when["young_accounts"].min  # type: ignore[union-attr]
+    assert minimum == suggestion["thresholds"]["template-fan-out"]["suggested"] > 40

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import gzip
+import time
 from pathlib import Path
 
 import pytest
 
 from patternlimit import Request
 from patternlimit.errors import ConfigurationError
-from patternlimit.replay.columns import parse_columns, parse_time
-from patternlimit.replay.records import BadLines, Record, normalise_label
+from patternlimit.replay.columns import TimeParser, parse_columns, parse_time
+from patternlimit.replay.records import BadLines, LineError, Record, normalise_label
 from patternlimit.replay.sources import Reading, Sources
 from tests.replay.conftest import START, write_jsonl
 
@@ -180,3 +181,19 @@ def test_conversions() -> None:
         parse_columns("txt=prompt")
     with pytest.raises(ConfigurationError, match="field=column"):
         parse_columns("text")
+
+
+def test_the_time_parser_reads_web_server_times_as_parse_time_does() -> None:
+    times = TimeParser()
+    moments = [START + offset for offset in (0, 1, 59, 60, 61, 3599, 3600, 86399, 86400, 86400 * 31 + 7, 86401)]
+    zones = ("+0000", "-0200", "+0530")
+    for moment in moments:
+        for zone in zones:
+            sign = -1 if zone[0] == "+" else 1
+            shift = int(zone[1:3]) * 3600 + int(zone[3:]) * 60
+            text = time.strftime(f"%d/%b/%Y:%H:%M:%S {zone}", time.gmtime(moment - sign * shift))
+            assert times(text) == parse_time(text) == moment, text
+    with pytest.raises(LineError, match="expected epoch seconds"):
+        times("01/Feb/2026:00:00:6x +0000")
+    with pytest.raises(LineError, match="unknown month"):
+        times("01/Fbr/2026:00:00:07 +0000")

@@ -1,8 +1,9 @@
 """The HTML report opens in headless Chromium from disk and draws its charts (the screenshot is kept as an artifact
-in pytest's temporary directory: ``report.png``)."""
+in pytest's temporary directory, ``report.png``, and copied into ``$PATTERNLIMIT_ARTIFACTS`` when that is set)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import struct
 import subprocess
@@ -59,3 +60,7 @@ def test_the_report_renders_in_headless_chromium(
     assert screenshot(blank, tmp_path / "blank.png", tmp_path / "profile") == (1200, 2000)
     # A page of charts and tables compresses far worse than an empty one (about 150 KB against 10 KB).
     assert (tmp_path / "report.png").stat().st_size > 8 * (tmp_path / "blank.png").stat().st_size
+    if os.environ.get("PATTERNLIMIT_ARTIFACTS"):
+        folder = Path(os.environ["PATTERNLIMIT_ARTIFACTS"])
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(tmp_path / "report.png", folder / "replay-report.png")

@@ -42,7 +42,7 @@ def template_hits(limiter: Limiter, now: float) -> int:
 
 
 def test_a_limiter_created_before_a_fork_counts_each_request_once_from_parent_and_child(shared_redis_url, namespace):
-    options = {"mode": "eventual", "namespace": namespace, "sync_interval": 0.05}
+    options = {"mode": "eventual", "namespace": namespace, "sync_interval": 0.05, "share_labels": True}
     parent = Limiter(storage=shared_redis_url, storage_options=options, secret=SECRET)
     key = shared_redis_url + namespace
     try:

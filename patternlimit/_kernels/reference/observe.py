@@ -108,9 +108,12 @@ def observe_request(
             ring_advance(young_ring, young_bucket_seconds, now)
         if hits >= gate:
             out[position, 4] = cms_estimate(*cms, novel, now) if counts_copies else math.nan
-            out[position, 1] = spread_estimate(*accounts, key, now)
-            out[position, 2] = spread_estimate(*youngs, key, now)
-            out[position, 5] = spread_estimate(*youngs, cohort, now) if counts_copies else math.nan
+            # Bounded by what they count (see the kernel): senders <= requests, young <= senders, cohort <= young.
+            out[position, 1] = min(spread_estimate(*accounts, key, now), float(hits))
+            out[position, 2] = min(spread_estimate(*youngs, key, now), out[position, 1])
+            out[position, 5] = (
+                min(spread_estimate(*youngs, cohort, now), out[position, 2]) if counts_copies else math.nan
+            )
         else:
             out[position, 4] = out[position, 1] = out[position, 2] = out[position, 5] = math.nan
         if young and counts_copies:

@@ -1,0 +1,234 @@
+"""The signals that tell a campaign from an organic cohort, on hand-built traffic: standing from history, network
+hopping and proxy pools, the latest turn of a conversation, part keys, and penalties scoped to flagged patterns."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+
+from patternlimit import Action, Limiter, Policy, Request
+from patternlimit._testing import traffic
+from patternlimit.engine.facts import latest_turn
+from patternlimit.engine.history import RECENT, History
+from patternlimit.fingerprint.parts import PartFingerprinter
+from patternlimit.keying import Keyring
+from patternlimit.policy.presets import DISTILLATION_DEFENSE
+
+SECRET = b"test secret for the detection tests"
+DAY = 86400.0
+SYSTEM = (
+    "You are Wren, an autonomous coding agent running in the user's terminal. You can read files, run commands and "
+    "edit code. Always explain what you are about to do before doing it. Prefer small, reviewable changes."
+)
+ASKS = (
+    "why does my {0} loop never stop when the list is empty",
+    "rename {0} everywhere and update the tests that import it",
+    "the build fails with a missing module {0}, what should I install",
+    "write a docstring for {0} that explains the retry logic",
+    "add type hints to {0} and make mypy happy",
+)
+
+
+def stopped(decisions: list) -> int:  # type: ignore[type-arg]
+    return sum(decision.action in (Action.THROTTLE, Action.BLOCK) for decision in decisions)
+
+
+def home(rng: random.Random) -> str:
+    return f"{rng.randrange(60, 90)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+
+
+def viral_agent(users: int = 300, turns: int = 6, seed: int = 3) -> list[tuple[float, Request]]:
+    """New users of a coding agent: its fixed system prompt, their own asks growing a conversation, each from
+    their own home network."""
+    rng = random.Random(seed)
+    out = []
+    for index in range(users):
+        address, created = home(rng), traffic.START - rng.uniform(0, 3600)
+        conversation = [SYSTEM]
+        time = traffic.START + rng.uniform(0, 3 * 3600)
+        for _ in range(turns):
+            conversation.append(rng.choice(ASKS).format(f"{rng.choice('abcdefgh')}_{rng.getrandbits(24):x}"))
+            text = "\x1e".join(conversation)
+            out.append((time, Request(account=f"user-{index}", ip=address, text=text, account_created_at=created)))
+            conversation.append("Done: I changed two files.")
+            time += rng.uniform(20, 300)
+    return traffic.stream(out)
+
+
+def rotating_campaign(accounts: int = 150, per_account: int = 8, seed: int = 4) -> list[tuple[float, Request]]:
+    """The templated campaign, each request through a fresh residential proxy address."""
+    rng = random.Random(seed)
+    return [
+        (
+            time,
+            Request(
+                account=request.account, ip=home(rng), text=request.text, account_created_at=request.account_created_at
+            ),
+        )
+        for time, request in traffic.campaign(seed=seed, accounts=accounts, per_account=per_account, prefixes=None)
+    ]
+
+
+def test_a_viral_agents_new_users_are_served_though_they_share_its_system_prompt():
+    decisions = [Limiter(secret=SECRET).check(request, now) for now, request in viral_agent()]
+    assert stopped(decisions) == 0
+
+
+def test_the_same_users_without_turn_separators_share_one_template_but_not_proxies():
+    """Without the separator the system prompt is the template of every request; the users still keep their own
+    networks, so no fan-out rule acts on them (it would, on young accounts hopping between proxies)."""
+    requests = [
+        (
+            now,
+            Request(
+                account=r.account,
+                ip=r.ip,
+                text=str(r.text).replace("\x1e", "\n"),
+                account_created_at=r.account_created_at,
+            ),
+        )
+        for now, r in viral_agent()
+    ]
+    limiter = Limiter(secret=SECRET)
+    assert stopped([limiter.check(request, now) for now, request in requests]) == 0
+
+
+def test_a_campaign_through_rotating_residential_proxies_is_stopped():
+    limiter = Limiter(secret=SECRET)
+    decisions = [limiter.check(request, now) for now, request in rotating_campaign()]
+    assert stopped(decisions) > 0.5 * len(decisions)
+    caught = next(decision for decision in decisions if decision.rule == "template-fan-out" and decision.enforced)
+    assert caught.scores["account_networks"] >= 3
+
+
+def test_the_latest_turn_is_what_is_fingerprinted():
+    assert latest_turn("system\x1efirst\x1esecond") == "second"
+    assert latest_turn(b"a\x1eb") == b"b"
+    assert latest_turn("no turns") == "no turns"
+    limiter = Limiter(secret=SECRET)
+    facts = limiter._facts
+    assert (
+        facts.facts(Request(text="x" * 10 + "\x1eexplain the code"), 0.0).keys[:1]
+        == facts.facts(Request(text="explain the code"), 0.0).keys[:1]
+    )
+
+
+def test_history_makes_an_old_account_new_to_the_limiter_young_after_its_first_day():
+    history = History(proven_after=DAY)
+    assert history.observe(1, 10, 0.0) == (False, 1)  # the first day: creation dates decide
+    assert history.observe(2, 10, 0.5 * DAY) == (False, 1)
+    assert history.observe(3, 10, 1.5 * DAY) == (True, 1)  # first seen after the first day: unproven
+    assert history.observe(3, 10, 2.4 * DAY) == (True, 1)
+    assert history.observe(3, 10, 2.6 * DAY) == (False, 1)  # a day of history
+    history.restart(3, 3.0 * DAY)  # caught: starts again
+    assert history.observe(3, 10, 3.5 * DAY)[0] is True
+    assert history.observe(2, 10, 3.5 * DAY)[0] is False
+
+
+def test_history_counts_distinct_networks_among_the_last_requests():
+    history = History(proven_after=0.0)
+    for index in range(3):
+        assert history.observe(7, 100 + index, float(index))[1] == index + 1
+    for index in range(RECENT):
+        _, networks = history.observe(7, 5, 10.0 + index)
+    assert networks == 1  # the ring forgets the old networks
+    assert History(proven_after=0.0).observe(8, 1, 0.0)[0] is False  # 0 disables standing from history
+
+
+def test_an_old_account_first_seen_after_a_day_is_young_in_its_decisions():
+    limiter = Limiter(secret=SECRET, clock="replay")
+    old = traffic.START - 400 * DAY
+    limiter.check(Request(account="regular", ip="70.1.2.3", account_created_at=old), traffic.START)
+    later = traffic.START + 1.5 * DAY
+    facts = limiter._facts.facts(Request(account="dormant", ip="70.1.2.4", account_created_at=old), later)
+    limiter._decider.decide(facts)
+    assert facts.standing.value == "young" and facts.unproven
+    regular = limiter._facts.facts(Request(account="regular", ip="70.1.2.3", account_created_at=old), later)
+    limiter._decider.decide(regular)
+    assert regular.standing.value == "trusted"
+
+
+def test_a_penalty_follows_a_hopping_account_and_a_taint_a_proxy_pools_network():
+    limiter = Limiter(secret=SECRET)
+    decisions = [(request, limiter.check(request, now)) for now, request in traffic.campaign(accounts=150)]
+    caught = next(
+        request for request, decision in decisions if decision.rule == "template-fan-out" and decision.enforced
+    )
+    end = max(now for now, _ in traffic.campaign(accounts=150))
+    own = Request(
+        account=caught.account,
+        ip=caught.ip,
+        text="What is the capital of France and why is it there?",
+        account_created_at=caught.account_created_at,
+    )
+    # The campaign's accounts hop proxy prefixes: the penalty follows them onto any text.
+    assert limiter.check(own, end + 1).action is Action.THROTTLE
+    # An account that keeps one address on a proxy prefix is caught on the campaign's template; on its own text
+    # it is not penalised, but its network is tainted (a proxy pool's, where accounts were caught).
+    steady = replace(caught, account="steady")
+    decisions = [limiter.check(replace(steady, text=caught.text), end + 3 + step).action for step in range(2)]
+    assert decisions[-1] is Action.THROTTLE
+    assert limiter.check(replace(own, account="steady"), end + 6).rule == "escalation:network-taint"
+    assert limiter.check(caught, end + 7).action is Action.THROTTLE
+    everywhere = Policy.model_validate(
+        {
+            **DISTILLATION_DEFENSE.model_dump(),
+            "escalation": {**DISTILLATION_DEFENSE.escalation.model_dump(), "scope": "account"},
+        }
+    )
+    strict = Limiter(everywhere, secret=SECRET)
+    for now, request in traffic.campaign(accounts=150):
+        strict.check(request, now)
+    assert strict.check(own, end + 1).action is Action.THROTTLE
+
+
+def test_part_keys_follow_sentences_in_any_order_and_skip_code_and_tool_output():
+    parts = PartFingerprinter(Keyring(SECRET), limit=8)
+    role = "You are a principal engineer who reviews production code for correctness."
+    reasoning = "Before answering, reason through the problem carefully and show every step."
+    first = parts.keys(f"{role}\nFix the parser in config_loader.py for me.\n{reasoning}")
+    second = parts.keys(f"{reasoning} Here: parse_args(argv) fails.\n{role}")
+    assert len(first) == 2 and set(first) == set(second)
+    assert parts.keys("```\nYou are a principal engineer who reviews production code for correctness.\n```") == []
+    assert parts.keys("===== 5 passed, 2 failed in 0.31 seconds =====\nsrc/main.py tests/test_main.py") == []
+    assert len(PartFingerprinter(Keyring(SECRET), limit=1).keys(f"{role}\n{reasoning}")) == 1
+
+
+def test_when_any_is_validated_and_needs_one_of_its_conditions():
+    with pytest.raises(ValueError, match="account_networks"):
+        Policy.model_validate(
+            {
+                "name": "p",
+                "rules": [
+                    {
+                        "type": "pattern",
+                        "name": "r",
+                        "pattern": "template",
+                        "when": {"young_accounts": {"min": 5}},
+                        "when_any": {"account_networks": {"min": 30}},
+                    }
+                ],
+            }
+        )
+    policy = Policy.model_validate(
+        {
+            "name": "p",
+            "rules": [
+                {
+                    "type": "pattern",
+                    "name": "r",
+                    "pattern": "template",
+                    "when": {"young_accounts": {"min": 20}, "young_share": {"min": 0.5}},
+                    "when_any": {"account_networks": {"min": 3}, "network_accounts": {"min": 1e6}},
+                }
+            ],
+        }
+    )
+    limiter = Limiter(policy, secret=SECRET)
+    hopping = [limiter.check(request, now) for now, request in rotating_campaign(80, 6)]
+    assert stopped(hopping) > 0
+    limiter = Limiter(policy, secret=SECRET)
+    homes = [limiter.check(request, now) for now, request in viral_agent(120)]
+    assert stopped(homes) == 0
