@@ -44,7 +44,7 @@ class PartFingerprinter:
         self._seed = keyring.seed("fingerprint:part")
         self.limit = limit
 
-    def keys(self, text: str | bytes) -> list[int]:
+    def keys(self, text: str | bytes | bytearray | memoryview) -> list[int]:
         """The ``limit`` smallest part keys of ``text`` (fewer when it has fewer parts), smallest first."""
         if not self.limit:
             return []

@@ -12,7 +12,7 @@ from limits import parse as parse_rate
 
 from patternlimit._kernels.layout import COHORT_MEASURES, MEASURE_CODES, NEVER
 from patternlimit.policy.decision import Action
-from patternlimit.policy.models import LimitRule, PatternRule, Policy
+from patternlimit.policy.models import LimitRule, Measure, PatternRule, Policy, Threshold
 from patternlimit.policy.standing import Standing
 
 TEXT_KINDS = frozenset({"template", "near_duplicate"})
@@ -124,31 +124,21 @@ def _gate(rules: tuple[CompiledPatternRule, ...]) -> int:
     return min(floors, default=NEVER)
 
 
+def _condition(measure: Measure, threshold: Threshold) -> Condition:
+    low = -math.inf if threshold.min is None else threshold.min
+    high = math.inf if threshold.max is None else threshold.max
+    return Condition(measure, low, high, MEASURE_CODES[measure])
+
+
 def _pattern_rule(rule: PatternRule, policy: Policy) -> CompiledPatternRule:
     conditions = tuple(
         sorted(
-            (
-                Condition(
-                    measure,
-                    -math.inf if threshold.min is None else threshold.min,
-                    math.inf if threshold.max is None else threshold.max,
-                    MEASURE_CODES[measure],
-                )
-                for measure, threshold in rule.when.items()
-            ),
+            (_condition(measure, threshold) for measure, threshold in rule.when.items()),
             # Cheapest and most selective first: most keys fail on young_accounts and are dismissed at once.
             key=lambda condition: condition.code,
         )
     )
-    any_conditions = tuple(
-        Condition(
-            measure,
-            -math.inf if threshold.min is None else threshold.min,
-            math.inf if threshold.max is None else threshold.max,
-            MEASURE_CODES[measure],
-        )
-        for measure, threshold in rule.when_any.items()
-    )
+    any_conditions = tuple(_condition(measure, threshold) for measure, threshold in rule.when_any.items())
     return CompiledPatternRule(
         any_conditions=any_conditions,
         name=rule.name,
