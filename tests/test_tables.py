@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from patternlimit._tables import BoundedTable, remember
+from patternlimit._tables import BoundedTable, SegmentedTable, remember
 
 
 def test_fifo_evicts_the_oldest_insertion_even_when_it_was_read() -> None:
@@ -98,3 +98,58 @@ def test_renew_moves_a_written_entry_and_ignores_a_missing_one() -> None:
     assert table.renew(1, [1]) is True and table.renew(9, [9]) is False
     table.put(3, [3])
     assert [key for key, _ in table.items()] == [1, 3]  # 1 was renewed, so 2 was the oldest write
+
+
+def test_segmented_table_keeps_protected_entries_through_a_flood_of_new_ones() -> None:
+    table: SegmentedTable[int, str] = SegmentedTable(10)
+    for key in range(5):
+        table.put(key, "caught")
+        assert table.protect(key)
+    for key in range(100, 10_000):  # one-shot keys: they churn probation only
+        table.put(key, "one-shot")
+        assert len(table) <= 10
+    assert all(table.get(key) == "caught" for key in range(5))
+    assert table.protected == 5 and len(table) == 10
+
+
+def test_segmented_table_demotes_the_least_recently_used_protected_entry_when_that_segment_is_full() -> None:
+    table: SegmentedTable[int, int] = SegmentedTable(4)  # two protected places
+    for key in range(3):
+        table.put(key, key)
+        table.protect(key)
+    assert not table.is_protected(0) and 0 in table  # demoted to probation, not dropped
+    assert table.is_protected(1) and table.is_protected(2)
+    table.put(9, 9)
+    table.put(8, 8)  # probation is full: its least recently used (0) goes first
+    assert 0 not in table and len(table) == 4
+
+
+def test_segmented_table_protect_of_a_missing_key_does_nothing_and_pop_finds_either_segment() -> None:
+    table: SegmentedTable[int, int] = SegmentedTable(4)
+    assert not table.protect(1)
+    table.put(1, 1)
+    table.put(2, 2)
+    table.protect(2)
+    assert table.pop(1) == 1 and table.pop(2) == 2 and table.pop(3) is None and not table
+    with pytest.raises(ValueError, match="capacity"):
+        SegmentedTable(-1)
+    with pytest.raises(ValueError, match="protected_share"):
+        SegmentedTable(4, protected_share=1.0)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["put", "get", "protect", "pop"]), st.integers(0, 20)), max_size=200))
+def test_segmented_table_never_exceeds_capacity_and_agrees_with_a_dict_on_what_it_holds(
+    operations: list[tuple[str, int]],
+) -> None:
+    table: SegmentedTable[int, int] = SegmentedTable(6)
+    for operation, key in operations:
+        if operation == "put":
+            table.put(key, key * 2)
+        elif operation == "get":
+            assert table.get(key) in (None, key * 2)
+        elif operation == "protect":
+            table.protect(key)
+        else:
+            table.pop(key)
+        assert len(table) <= 6 and table.protected <= 3
+        assert sorted(table) == sorted(k for k, _ in table.items())

@@ -13,8 +13,12 @@ Two signals that a creation date cannot give and that separate a campaign from t
   household or an office keeps its prefix for hours, a phone adds its carrier's, and a rotating proxy hands out a
   new one per request. This is the ``account_networks`` measure.
 
-Bounded: at most ``capacity`` accounts, least recently seen evicted first. An account evicted while dormant comes
-back as new to the limiter, which only matters if it then sends a fanned-out pattern with proxy-like routing.
+Bounded: at most ``capacity`` accounts in a :class:`~patternlimit._tables.SegmentedTable`. An account enters on
+probation and is protected once its requests span :data:`PROTECT_AFTER` seconds, so a flood of one-shot accounts
+(or of accounts that each send a burst and vanish) churns probation only and cannot evict the histories that make
+returning customers established: to push them out, an attacker must keep more accounts active for an hour each
+than the protected half holds. An account evicted while dormant comes back as new to the limiter, which only
+matters if it then sends a fanned-out pattern with proxy-like routing.
 The history is kept per process (with shared storage, each process knows the accounts it served).
 """
 
@@ -22,13 +26,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from patternlimit._tables import BoundedTable
+from patternlimit._tables import SegmentedTable
 
 RECENT = 8
 """Requests of an account whose networks are remembered."""
 
-CAPACITY = 262_144
-"""Accounts whose history is kept (about 180 bytes each with the table entry)."""
+CAPACITY = 200_000
+"""Accounts whose history is kept by default (``Capacity.accounts``; about 180 bytes each with the table entry)."""
+
+PROTECT_AFTER = 3600.0
+"""An account whose requests span this many seconds is protected from eviction by newcomers."""
 
 
 @dataclass(slots=True)
@@ -46,7 +53,7 @@ class History:
 
     def __init__(self, proven_after: float, capacity: int = CAPACITY) -> None:
         self.proven_after = proven_after
-        self.accounts: BoundedTable[int, Seen] = BoundedTable(capacity, order="used")
+        self.accounts: SegmentedTable[int, Seen] = SegmentedTable(capacity)
         self.started: float | None = None
         """When the limiter first saw a request: before ``started + proven_after`` it trusts creation dates."""
 
@@ -70,6 +77,8 @@ class History:
                 networks[seen.cursor] = network
                 seen.cursor = (seen.cursor + 1) % RECENT
             distinct = len(set(networks))
+            if now - seen.first_seen >= PROTECT_AFTER and not self.accounts.is_protected(account):
+                self.accounts.protect(account)
         proven_after = self.proven_after
         first_seen = seen.first_seen
         unproven = bool(proven_after) and first_seen - started >= proven_after and now - first_seen < proven_after

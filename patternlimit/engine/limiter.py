@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from patternlimit._tables import BoundedTable
+from patternlimit._tables import BoundedTable, SegmentedTable
 from patternlimit.engine.charges import LimitState, light_facts, limit_names
 from patternlimit.engine.clock import DEFAULT_TOLERANCE, Clock, ClockMode
 from patternlimit.engine.decide import Decider
@@ -434,7 +434,7 @@ class Limiter:
         """Entries and capacity of each bounded table (account records, flags, taints, labels, overrides)."""
         decider = self._decider
         memory = decider.memory
-        tables: dict[str, BoundedTable[Any, Any]] = {
+        tables: dict[str, BoundedTable[Any, Any] | SegmentedTable[Any, Any]] = {
             "accounts": memory.accounts,
             "flags": memory.flags,
             "taints": memory.taints,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from patternlimit._tables import BoundedTable
+from patternlimit._tables import BoundedTable, SegmentedTable
 from patternlimit.engine.history import History
 from patternlimit.policy.decision import PatternRef
 from patternlimit.policy.models import Escalation as EscalationPolicy
@@ -46,14 +46,18 @@ class Taint:
 
 
 class Memory:
-    """Account records (least recently used evicted first: bounded memory's price is paid by the accounts quiet
-    longest), flags and taints (oldest insertion first) and first sightings, with the escalation policy that
-    governs them."""
+    """Account records, flags and taints (oldest write first) and first sightings, with the escalation policy that
+    governs them.
+
+    Account records are a :class:`~patternlimit._tables.SegmentedTable`: a record is created on probation the
+    first time its account meets a pattern rule, and protected once the account is caught. A flood of one-shot
+    accounts on a flagged pattern (each with one hit, never caught) churns probation only, so it cannot make the
+    limiter forget the penalties and offences of the accounts it caught."""
 
     def __init__(self, *, accounts: int, flags: int, policy: EscalationPolicy, proven_after: float = 0.0) -> None:
         self.policy = policy
-        self.history = History(proven_after)
-        self.accounts: BoundedTable[int, AccountRecord] = BoundedTable(accounts, order="used")
+        self.history = History(proven_after, accounts)
+        self.accounts: SegmentedTable[int, AccountRecord] = SegmentedTable(accounts)
         self.flags: BoundedTable[int, Flag] = BoundedTable(flags, order="written")
         self.taints: BoundedTable[int, Taint] = BoundedTable(flags, order="written")
         self.first_seen: BoundedTable[int, float] = BoundedTable(flags)
@@ -86,6 +90,7 @@ class Memory:
         its key), and its first catch taints its network and client (0: none, or a network that is not public)."""
         if account is not None:
             self.history.restart(account, now)
+            self.accounts.protect(account)
         record.offences += 1
         record.penalty_until = max(record.penalty_until, now + self.policy.account_penalty)
         record.penalty_rule, record.penalty_pattern = rule, pattern
