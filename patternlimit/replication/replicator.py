@@ -354,9 +354,12 @@ class Replicator:
             if not self._due():
                 continue
             with self._exchange_lock:
+                taken = None
                 if self._attempt(self.journal.drain(), locked=False):
                     self._maybe_claim()
-                    self._maybe_snapshot()
+                    taken = self._take_snapshot()
+            if taken is not None:  # compressed and written outside the locks: checks never wait on it
+                self._write_snapshot(*taken)
 
     def _maybe_claim(self) -> None:
         if time.monotonic() < self._claim_due:
@@ -369,34 +372,52 @@ class Replicator:
             logger.error("%s", exc)
             self._failed(StorageError(str(exc)))
 
-    def _maybe_snapshot(self) -> None:
-        """Write a snapshot when one is due (the exchange lock is held, right after a successful exchange)."""
+    def _take_snapshot(self) -> tuple[bytes, bytes, bytes] | None:
+        """The state and cursor of a snapshot when one is due, and the generation it belongs to (the exchange lock
+        is held, right after a successful exchange); None when none is due or another process writes them."""
         interval = self.options.snapshot_interval
         if interval <= 0 or self._generation is None:
-            return
+            return None
         if not self._force_snapshot and time.monotonic() < self._snapshot_due:
-            return
+            return None
         self._snapshot_due = time.monotonic() + interval
+        try:
+            # Only the process that holds the snapshot lock copies its state (under the port's lock, which its
+            # checks wait on): after Redis comes back empty, the others would each stall to build one in vain.
+            if not self._log.snapshot_lock(self.producer, interval):
+                self._force_snapshot = False
+                return None
+        except StorageError as exc:
+            self._failed(exc)
+            return None
         with self.port.lock:
             # The snapshot must hold exactly the log up to its cursor: what was counted here since the last
             # exchange is shipped first (a joiner would count it twice, from the snapshot and from the log).
             if self.journal.has_pending() and not self._attempt(self.journal.drain(), locked=True):
-                return
+                return None
             state, cursor = self.port.snapshot(self.options.share_labels), self._cursor or b"0-0"
-        snapshot = Snapshot(self._generation, cursor, zlib.compress(state, 1))
+        return state, cursor, self._generation
+
+    def _write_snapshot(self, state: bytes, cursor: bytes, generation: bytes) -> bool:
+        """Compress and write a taken snapshot (no lock needed: it is a copy); whether it was written."""
+        snapshot = Snapshot(generation, cursor, zlib.compress(state, 1))
         try:
-            self._log.write_snapshot(self.producer, snapshot, interval)
-            self._force_snapshot = False
+            wrote = self._log.write_snapshot(self.producer, snapshot, self.options.snapshot_interval)
+            if self._generation == generation:  # else Redis was lost again meanwhile: another is due
+                self._force_snapshot = False
         except StorageError as exc:
             self._failed(exc)
+            return False
+        return wrote
 
     def publish_snapshot(self) -> bool:
-        """Write a snapshot now if this process holds the snapshot lock (used by tests and at shutdown)."""
+        """Write a snapshot now if this process holds the snapshot lock (used by tests and at shutdown); whether
+        it wrote one."""
         with self._exchange_lock:
             self._force_snapshot = True
             self._snapshot_due = 0.0
-            self._maybe_snapshot()
-            return not self._force_snapshot
+            taken = self._take_snapshot()
+        return taken is not None and self._write_snapshot(*taken)
 
     async def _async_log(self) -> tuple[AsyncRedisLog, asyncio.Lock] | None:
         """The running loop's client and its lock, made on the loop's first strict ``acheck``; None for a

@@ -72,6 +72,7 @@ class _Keys:
         self.snapshot = f"{tag}:snapshot"
         self.lock = f"{tag}:snapshot-lock"
         self.secret = f"{tag}:secret"
+        self.shipped = f"{tag}:shipped:"
 
 
 def client_options(spec: StorageSpec) -> dict[str, Any]:
@@ -172,7 +173,9 @@ class RedisLog:
             if self._direct:
                 reply = self._send(self._command(producer, batch, cursor, end, refresh))
             else:
-                reply = self._exchange(keys=self._key_list(), args=self._args(producer, batch, cursor, end, refresh))
+                reply = self._exchange(
+                    keys=self._key_list(producer), args=self._args(producer, batch, cursor, end, refresh)
+                )
         except _ERRORS as exc:
             self._new_candidate()  # a call that timed out may have created the generation
             raise StorageError(f"Redis exchange failed: {exc!r}") from exc
@@ -185,8 +188,10 @@ class RedisLog:
             raise StorageError(f"Redis snapshot read failed: {exc!r}") from exc
         return _snapshot(fields)
 
-    def write_snapshot(self, producer: bytes, snapshot: Snapshot, interval: float) -> bool:
-        """Write ``snapshot`` if this producer holds (or wins) the snapshot lock; returns whether it wrote."""
+    def snapshot_lock(self, producer: bytes, interval: float) -> bool:
+        """Whether this producer holds (or wins, and then holds for ``interval``) the snapshot lock: the one
+        process that writes snapshots. Asked before a snapshot is built, so that only that process stops to copy
+        its state."""
         try:
             lock_ms = max(1000, int(interval * 1000))
             holder = self.client.get(self.keys.lock)
@@ -195,6 +200,15 @@ class RedisLog:
             ):
                 return False
             self.client.pexpire(self.keys.lock, lock_ms)
+            return True
+        except _ERRORS as exc:
+            raise StorageError(f"Redis snapshot lock failed: {exc!r}") from exc
+
+    def write_snapshot(self, producer: bytes, snapshot: Snapshot, interval: float) -> bool:
+        """Write ``snapshot`` if this producer holds (or wins) the snapshot lock; returns whether it wrote."""
+        try:
+            if not self.snapshot_lock(producer, interval):
+                return False
             mapping = {"generation": snapshot.generation, "cursor": snapshot.cursor, "state": snapshot.state}
             self.client.hset(self.keys.snapshot, mapping=mapping)
             self.client.pexpire(self.keys.snapshot, self.ttl_ms)
@@ -262,7 +276,8 @@ class RedisLog:
         refresh flag, the cursor, the read's end and the batch."""
         prefix = self._prefix
         if prefix is None or prefix[0] != producer:
-            head = [b"EVALSHA", self._exchange.sha.encode(), b"2", *(key.encode() for key in self._key_list())]
+            keys = self._key_list(producer)
+            head = [b"EVALSHA", self._exchange.sha.encode(), b"%d" % len(keys), *(key.encode() for key in keys)]
             head += [producer, *(str(value).encode() for value in self._constants()), self._candidate]
             encoded = b"*%d\r\n" % (len(head) + 4) + b"".join(b"$%d\r\n%s\r\n" % (len(part), part) for part in head)
             prefix = self._prefix = (producer, encoded)
@@ -287,8 +302,8 @@ class RedisLog:
     def _constants(self) -> tuple[int, int, int]:
         return self.ttl_ms, self.max_entries, self.read_limit
 
-    def _key_list(self) -> list[str]:
-        return [self.keys.log, self.keys.generation]
+    def _key_list(self, producer: bytes) -> list[str]:
+        return [self.keys.log, self.keys.generation, self.keys.shipped + producer.decode("ascii")]
 
     def _args(self, producer: bytes, batch: bytes, cursor: bytes, end: bytes, refresh: bool) -> list[Any]:
         return [producer, *self._constants(), self._candidate, int(refresh), cursor, end, batch]
@@ -306,7 +321,7 @@ class AsyncRedisLog(RedisLog):
                 reply = await self._asend(self._command(producer, batch, cursor, end, refresh))
             else:
                 reply = await self._exchange(
-                    keys=self._key_list(), args=self._args(producer, batch, cursor, end, refresh)
+                    keys=self._key_list(producer), args=self._args(producer, batch, cursor, end, refresh)
                 )
         except _ERRORS as exc:
             self._new_candidate()

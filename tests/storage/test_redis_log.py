@@ -44,6 +44,24 @@ def test_an_exchange_returns_exactly_the_entries_logged_between_the_cursor_and_i
     assert len({own.generation, mine.generation, later.generation}) == 1
 
 
+def test_a_batch_shipped_again_after_a_timeout_that_reached_redis_is_logged_once(make_log, redis_client, namespace):
+    """A frozen server runs the commands buffered on its sockets when it resumes, so a call that timed out may
+    have appended its batch; the producer ships the same batch again, and the log keeps one copy."""
+    producer, other = make_log(), make_log()
+    first = producer.exchange(b"producer", b"batch-1", b"0-0")
+    between = other.exchange(b"other", b"other-1", b"0-0").appended
+    again = producer.exchange(b"producer", b"batch-1", b"0-0")  # the retry of a call that reached Redis
+    assert again.appended == first.appended  # answered with the first copy's id: the read ends before it
+    assert [entry.batch for entry in again.entries] == []
+    log = redis_client.xrange("{" + namespace + "}:log")
+    assert [fields[b"b"] for _, fields in log] == [b"batch-1", b"other-1"]
+    following = producer.exchange(b"producer", b"batch-2", first.appended)
+    assert [entry.id for entry in following.entries] == [between]  # nothing skipped, nothing twice
+    assert len(redis_client.xrange("{" + namespace + "}:log")) == 3
+    # The same bytes from another producer are another batch.
+    assert other.exchange(b"other", b"batch-2", between).appended != following.appended
+
+
 def test_a_read_stops_at_the_read_limit_and_reads_on_up_to_a_given_id(make_log):
     log, other = make_log(), make_log()
     log.read_limit = 2

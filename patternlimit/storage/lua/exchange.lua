@@ -1,6 +1,9 @@
 -- One exchange with the shared log, atomic so that what a process reads ends exactly where it appended.
 -- KEYS[1] the log (a stream), KEYS[2] the generation (a random id set when the namespace's state is created:
---   when Redis loses its data, the generation changes and every process knows to republish what it holds).
+--   when Redis loses its data, the generation changes and every process knows to republish what it holds),
+--   KEYS[3] the producer's last append ('<sha1 of the batch> <id>', with the TTL): a batch whose call timed out
+--   may still reach Redis (a frozen server runs the commands buffered on its sockets when it resumes), and the
+--   producer then ships it again; the copy is not appended twice, and the call answers with the first one's id.
 -- ARGV[1] producer id, ARGV[2] TTL in ms, ARGV[3] log length bound, ARGV[4] read limit, ARGV[5] generation to
 -- create if none, ARGV[6] '1' to refresh the TTLs, ARGV[7] cursor (last id read), ARGV[8] where a read that
 -- appends nothing ends ('+', or '(' .. id: before that id), ARGV[9] batch ('' for none).
@@ -9,7 +12,7 @@
 --   the appended one: id, producer, batch} (flat: a third of the elements of XRANGE's nested reply to parse);
 --   or, when there are no entries (the usual case), the one string generation .. ' ' .. appended id: redis-py
 --   parses a string in a fraction of the time an array takes. The caller's own batch is not sent back to it.
--- Three calls in the common case (GET, XADD, XRANGE): a key gets its TTL when this script creates it, and the
+-- Five calls in the common case (GET, GET, XADD, SET, XRANGE): a key gets its TTL when this script creates it, and the
 -- TTLs are refreshed only when the client asks (it does every second or so), so an abandoned namespace still
 -- expires as a whole without a SET and a PEXPIRE on every request.
 local refresh = ARGV[6] == '1'
@@ -23,11 +26,18 @@ end
 local last = ARGV[8]
 local appended = ''
 if ARGV[9] ~= '' then
-    -- NOMKSTREAM: a missing log is created by the second XADD below, which is then given its TTL at once.
-    appended = redis.call('XADD', KEYS[1], 'NOMKSTREAM', 'MAXLEN', '~', ARGV[3], '*', 'p', ARGV[1], 'b', ARGV[9])
-    if not appended then
-        appended = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'p', ARGV[1], 'b', ARGV[9])
-        refresh = true
+    local digest = redis.sha1hex(ARGV[9])
+    local previous = redis.call('GET', KEYS[3])
+    if previous and string.sub(previous, 1, 40) == digest then
+        appended = string.sub(previous, 42)
+    else
+        -- NOMKSTREAM: a missing log is created by the second XADD below, which is then given its TTL at once.
+        appended = redis.call('XADD', KEYS[1], 'NOMKSTREAM', 'MAXLEN', '~', ARGV[3], '*', 'p', ARGV[1], 'b', ARGV[9])
+        if not appended then
+            appended = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'p', ARGV[1], 'b', ARGV[9])
+            refresh = true
+        end
+        redis.call('SET', KEYS[3], digest .. ' ' .. appended, 'PX', ARGV[2])
     end
     last = '(' .. appended
 end
