@@ -13,6 +13,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -254,3 +255,24 @@ def _check_request(messages: Any, request: Request) -> Any:
     http.raw_body, http.size = body, len(body)
     check.attributes.source.address.socket_address.address = "127.0.0.1"
     return check
+
+
+@pytest.mark.parametrize("name", ["ext_authz", "ratelimit"])
+def test_the_pages_configs_are_valid_for_envoy_as_written(name, tmp_path):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(envoy_helper.doc_block(name))  # ports and timeouts as the page has them
+    executable = envoy_helper.binary()
+    assert executable is not None
+    checked = subprocess.run(
+        [executable, "--mode", "validate", "-c", str(path), "--disable-hot-restart", "--use-dynamic-base-id"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_pages_links_resolve():
+    page = envoy_helper.PAGE
+    for link in re.findall(r"\]\(([^)#]+)", page.read_text()):
+        assert (page.parent / link).is_file(), link
