@@ -5,6 +5,7 @@ and the token."""
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +19,7 @@ from envoy.service.ratelimit.v3 import rls_pb2, rls_pb2_grpc
 
 from patternlimit import Limiter
 from patternlimit._testing import traffic
+from patternlimit._testing.web_servers import free_port
 from patternlimit.errors import ConfigurationError
 from patternlimit.sidecar.app import SidecarConfig, build_app
 from patternlimit.sidecar.facts import GatewayFacts
@@ -200,3 +202,28 @@ def test_the_nginx_endpoint_uses_the_same_mapping():
     import asyncio
 
     assert asyncio.run(go()) == (403, 204)
+
+
+def _listeners(port: int) -> int:
+    """Sockets listening on ``port`` (state 0A in /proc/net/tcp and tcp6)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                local, state = row.split()[1], row.split()[3]
+                count += state == "0A" and int(local.rsplit(":", 1)[1], 16) == port
+    return count
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/net/tcp")
+def test_serve_with_workers_serves_grpc_from_each_worker_on_one_port():
+    from tests.sidecar.test_serve import sidecar
+
+    grpc_port = free_port()
+    with sidecar("--grpc-port", str(grpc_port), "--workers", "2"):
+        deadline = time.monotonic() + 60
+        while _listeners(grpc_port) < 2 and time.monotonic() < deadline:  # the second worker may still be starting
+            time.sleep(0.2)
+        assert _listeners(grpc_port) == 2
+        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            assert external_auth_pb2_grpc.AuthorizationStub(channel).Check(_check(), timeout=30).status.code == 0
