@@ -42,6 +42,9 @@ class GrpcConfig:
     """``SO_REUSEPORT``: several worker processes share the port."""
     grace: float = 2.0
     """Seconds calls in flight get to finish on shutdown."""
+    max_concurrent: int = 1024
+    """Calls in flight at once; beyond it a call gets ``RESOURCE_EXHAUSTED`` at once (Envoy's ``failure_mode_*``
+    decides) instead of queueing without bound behind a stalled storage."""
 
 
 def _modules() -> tuple[Any, Any]:
@@ -60,10 +63,11 @@ async def start(limiter: Limiter, facts: GatewayFacts, config: GrpcConfig) -> tu
     """A started ``grpc.aio`` server with both services on the running loop, and its port."""
     grpc, authz = _modules()
     server = grpc.aio.server(
+        maximum_concurrent_rpcs=config.max_concurrent,
         options=[
             ("grpc.so_reuseport", 1 if config.reuse_port else 0),
             ("grpc.max_receive_message_length", MAX_MESSAGE),
-        ]
+        ],
     )
     authz.add_services(server, limiter, facts, authz.Guard(config.token, config.token_required))
     host = f"[{config.host}]" if ":" in config.host else config.host

@@ -42,11 +42,11 @@ LISTENER, UPSTREAM, HTTP, GRPC, ADMIN = 10000, 8080, 8111, 8112, 9901
 
 
 @contextlib.contextmanager
-def sidecar(*extra: str) -> Iterator[tuple[str, int]]:
+def sidecar(*extra: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
     """The page's ``patternlimit serve`` command on free ports (plus ``extra`` arguments); yields its HTTP URL and
     gRPC port once ``/healthz`` answers."""
     words = shlex.split(envoy_helper.doc_block("serve"))
-    environment = dict(os.environ, PYTHONPATH=str(ROOT))
+    environment = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
     while "=" in words[0]:
         name, _, value = words.pop(0).partition("=")
         environment[name] = value
@@ -80,9 +80,12 @@ def sidecar(*extra: str) -> Iterator[tuple[str, int]]:
 
 
 @contextlib.contextmanager
-def gateway(name: str, grpc_ports: list[int]) -> Iterator[envoy_helper.Envoy]:
-    """Envoy on the page's config ``name``, routing to a fresh upstream, asking the sidecars on ``grpc_ports``."""
+def gateway(name: str, grpc_ports: list[int], grpc_service: Any = None) -> Iterator[envoy_helper.Envoy]:
+    """Envoy on the page's config ``name``, routing to a fresh upstream, asking the sidecars on ``grpc_ports``
+    (through ``grpc_service`` instead of the config's own, when given)."""
     config = yaml.safe_load(envoy_helper.doc_block(name))
+    if grpc_service is not None:
+        _filter(config, "envoy.filters.http.ext_authz")["grpc_service"] = grpc_service
     # The one change to the page's config besides ports: a shared CI machine can stall a process for longer than a
     # production timeout, and an answer later than it would be Envoy's 403, not the sidecar's.
     _set_timeouts(config, "5s")
@@ -92,6 +95,14 @@ def gateway(name: str, grpc_ports: list[int]) -> Iterator[envoy_helper.Envoy]:
         config = envoy_helper.with_endpoints(config, "patternlimit", grpc_ports)
         with envoy_helper.envoy(config, listener, admin) as running:
             yield running
+
+
+def _filter(config: Any, name: str) -> Any:
+    for listener in config["static_resources"]["listeners"]:
+        for http_filter in listener["filter_chains"][0]["filters"][0]["typed_config"]["http_filters"]:
+            if http_filter["name"] == name:
+                return http_filter["typed_config"]
+    raise AssertionError(f"no filter {name}")
 
 
 def _set_timeouts(config: Any, value: str) -> None:
@@ -255,6 +266,18 @@ def _check_request(messages: Any, request: Request) -> Any:
     http.raw_body, http.size = body, len(body)
     check.attributes.source.address.socket_address.address = "127.0.0.1"
     return check
+
+
+def test_bound_beyond_loopback_the_sidecar_needs_the_token_that_envoy_sends_as_metadata():
+    token_service = yaml.safe_load(envoy_helper.doc_block("token"))["grpc_service"]
+    token = token_service["initial_metadata"][0]["value"].removeprefix("Bearer ")
+    request = _shifted(traffic.ci_harness(1))[0]
+    with sidecar("--host", "0.0.0.0", env={"PATTERNLIMIT_ADMIN_TOKEN": token}) as (_, grpc_port):
+        with gateway("ext_authz", [grpc_port], token_service) as envoy, httpx.Client(base_url=envoy.url) as client:
+            assert _chat(client, request).status_code == 200
+        with gateway("ext_authz", [grpc_port]) as envoy, httpx.Client(base_url=envoy.url) as client:
+            assert _chat(client, request).status_code == 403  # the page's plain config sends no token
+            assert envoy.stats("http.ingress.ext_authz.error")["http.ingress.ext_authz.error"] == 1
 
 
 @pytest.mark.parametrize("name", ["ext_authz", "ratelimit"])
