@@ -174,6 +174,7 @@ def test_ext_authz_with_the_body_refuses_a_templated_fan_out_and_passes_a_ci_har
         with httpx.Client(base_url=envoy.url, timeout=30) as client:
             answers = _statuses(client, _chat, campaign)
             varied = _statuses(client, _chat, _varied())
+            forged = client.post("/v1/messages", json={"messages": []}, headers={"x-patternlimit-action": "forged"})
         stats = envoy.stats("http.ingress.ext_authz.")
         upstream = envoy.stats("cluster.upstream.upstream_rq_total")["cluster.upstream.upstream_rq_total"]
     last = _assert_campaign_refused(answers)
@@ -184,9 +185,10 @@ def test_ext_authz_with_the_body_refuses_a_templated_fan_out_and_passes_a_ci_har
     assert last.json()["type"].endswith("abnormal-usage-detected")
     assert [answer.status_code for answer in varied] == [200] * len(varied)
     # The upstream saw exactly the allowed requests, with the sidecar's verdict added for it.
-    allowed = sum(answer.status_code == 200 for answer in answers) + len(varied)
+    assert forged.json()["headers"]["x-patternlimit-action"] == "allow"  # the sidecar's word, not the client's
+    allowed = sum(answer.status_code == 200 for answer in answers) + len(varied) + 1
     assert upstream == allowed
-    assert stats["http.ingress.ext_authz.denied"] == len(answers) + len(varied) - allowed
+    assert stats["http.ingress.ext_authz.denied"] == len(answers) + len(varied) + 1 - allowed
     assert stats.get("http.ingress.ext_authz.error", 0) == 0
     assert varied[0].json()["headers"]["x-patternlimit-action"] in ("allow", "log")
     assert varied[0].json()["body_bytes"] > 0  # the body went on to the upstream whole
