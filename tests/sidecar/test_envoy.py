@@ -247,6 +247,31 @@ def test_two_replicas_on_one_redis_behind_one_envoy_stop_a_fan_out_split_between
     assert verdicts[0] == verdicts[1] and verdicts[0][0] != 0 and verdicts[0][1] == 0, verdicts
 
 
+def test_a_sidecar_that_loses_redis_keeps_answering_envoy_and_still_throttles_locally():
+    from patternlimit._testing.redis_server import RedisServer
+
+    server = RedisServer().start()
+    campaign = _shifted(traffic.campaign(seed=15, accounts=100, per_account=6))
+    try:
+        with (
+            sidecar("--storage", f"{server.url}?mode=strict") as (url, grpc_port),
+            gateway("ext_authz", [grpc_port]) as envoy,
+        ):
+            with httpx.Client(base_url=envoy.url, timeout=30) as client:
+                before = _statuses(client, _chat, _varied()[:40])
+                server.kill()
+                answers = _statuses(client, _chat, campaign)  # on_storage_error="local": this replica's own view
+                after = _statuses(client, _chat, _varied()[40:])
+            health = httpx.get(f"{url}/healthz", timeout=10)
+            errors = envoy.stats("http.ingress.ext_authz.error").get("http.ingress.ext_authz.error", 0)
+    finally:
+        server.stop()
+    assert [answer.status_code for answer in before + after] == [200] * len(before + after)
+    _assert_campaign_refused(answers)
+    assert errors == 0
+    assert health.status_code == 503 and health.json()["storage"]["healthy"] is False
+
+
 def _decisions(url: str) -> float:
     text = httpx.get(f"{url}/metrics", timeout=10).text
     return sum(
