@@ -236,6 +236,9 @@ def _add_serve(commands: Any) -> None:
     serve.add_argument("--secret-file", help="file holding the deployment secret (else PATTERNLIMIT_SECRET)")
     serve.add_argument("--token-file", help="file holding the admin token (else PATTERNLIMIT_ADMIN_TOKEN)")
     serve.add_argument("--max-body", type=int, default=1 << 20, help="largest request body in bytes (default 1 MiB)")
+    serve.add_argument("--grpc-port", type=int, help="also serve Envoy ext_authz and rate limit over gRPC on this port")
+    serve.add_argument("--trusted-proxy", action="append", default=[], help="CIDR whose X-Forwarded-For is believed")
+    serve.add_argument("--json-field", action="append", default=[], help="body JSON path to fingerprint (repeatable)")
 
 
 def _serve(arguments: argparse.Namespace) -> int:
@@ -250,6 +253,9 @@ def _serve(arguments: argparse.Namespace) -> int:
         secret_file=arguments.secret_file,
         token_file=arguments.token_file,
         max_body=arguments.max_body,
+        grpc_port=arguments.grpc_port,
+        trusted_proxies=arguments.trusted_proxy,
+        json_fields=arguments.json_field,
     )
 
 

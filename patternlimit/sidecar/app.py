@@ -22,7 +22,6 @@ reduced to a keyed digest before they become an account: no raw key is kept.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import hmac
 import json
 import logging
@@ -38,7 +37,6 @@ from starlette.routing import Route
 
 from patternlimit.engine import Limiter
 from patternlimit.errors import ConfigurationError
-from patternlimit.request import Request
 from patternlimit.sidecar.schema import BatchRequest, CheckRequest, decision_json, problems
 
 logger = logging.getLogger("patternlimit.sidecar")
@@ -126,19 +124,11 @@ def build_app(limiter: Limiter, config: SidecarConfig | None = None) -> Starlett
     async def auth(request: HttpRequest) -> Response:
         if settings.token_for_checks and not authorised(request):
             return PlainTextResponse("missing or wrong bearer token", status_code=401)
-        headers = request.headers
-        key = headers.get("x-api-key") or headers.get("authorization") or ""
-        account = (
-            "key:" + hmac.new(settings.digest_key, key.encode(), hashlib.blake2b).hexdigest()[:32] if key else None
-        )
-        created = _epoch(headers.get("x-account-created-at"))
-        facts = Request(
-            account=account,
-            account_created_at=created,
-            ip=headers.get("x-real-ip", "")[:64],
-            text=headers.get("x-patternlimit-text", "")[:65536],
-            route=headers.get("x-original-uri", "").split("?")[0][:1024],
-            client=headers.get("user-agent", "")[:512],
+        from patternlimit.integrations.http import headers_from_asgi
+        from patternlimit.sidecar.facts import for_key
+
+        facts = for_key(settings.digest_key, settings.max_body, settings.block_status).auth_request(
+            headers_from_asgi(request.headers.raw)
         )
         decision = await limiter.acheck(facts)
         if decision.allowed:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,9 @@ def settings(
     secret_file: str | None,
     token_file: str | None,
     max_body: int,
+    grpc_port: int | None = None,
+    trusted_proxies: Sequence[str] = (),
+    json_fields: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The workers' settings; raises :class:`ConfigurationError` for what cannot be served safely."""
     secret = _read(secret_file, "PATTERNLIMIT_SECRET")
@@ -59,7 +63,15 @@ def settings(
         raise ConfigurationError("the admin token must be at least 16 characters")
     if not 1024 <= max_body <= 64 << 20:
         raise ConfigurationError(f"--max-body must be between 1 KiB and 64 MiB, got {max_body}")
+    if grpc_port is not None and not 0 < grpc_port < 65536:
+        raise ConfigurationError(f"--grpc-port must be a port number, got {grpc_port}")
+    from patternlimit.sidecar.facts import GatewayFacts
+
+    GatewayFacts(trusted_proxies=tuple(trusted_proxies), json_fields=tuple(json_fields))  # refuse bad ones here
     return {
+        "grpc_port": grpc_port,
+        "trusted_proxies": list(trusted_proxies),
+        "json_fields": list(json_fields),
         "policy": policy,
         "storage": storage,
         "secret": secret,
@@ -84,7 +96,27 @@ def from_environment() -> Any:
         max_body=given["max_body"],
         digest_key=(secret or limiter.secret_id).encode(),
     )
-    return build_app(limiter, config)
+    app = build_app(limiter, config)
+    if given.get("grpc_port"):
+        from patternlimit.sidecar.grpc_server import GrpcConfig, with_grpc
+
+        facts = _gateway_facts(given, config.digest_key)
+        grpc = GrpcConfig(
+            host=given["host"],
+            port=given["grpc_port"],
+            token=given["token"],
+            token_required=given["token_for_checks"],
+            reuse_port=given["workers"] > 1,
+        )
+        return with_grpc(app, limiter, facts, grpc)
+    return app
+
+
+def _gateway_facts(given: dict[str, Any], digest_key: bytes) -> Any:
+    from patternlimit.sidecar.facts import GatewayFacts
+
+    trusted, fields = tuple(given["trusted_proxies"]), tuple(given["json_fields"])
+    return GatewayFacts(digest_key=digest_key, json_fields=fields, trusted_proxies=trusted, max_body=given["max_body"])
 
 
 def serve(*, host: str, port: int, workers: int, **options: Any) -> int:
@@ -97,7 +129,7 @@ def serve(*, host: str, port: int, workers: int, **options: Any) -> int:
     from patternlimit.engine import Limiter
 
     Limiter(given["policy"], storage=given["storage"], secret=given["secret"]).close()  # fail here, not per worker
-    os.environ[_ENVIRONMENT] = json.dumps(given)
+    os.environ[_ENVIRONMENT] = json.dumps({**given, "host": host, "workers": workers})
     uvicorn.run(
         "patternlimit.sidecar.serve:from_environment",
         factory=True,
@@ -106,6 +138,7 @@ def serve(*, host: str, port: int, workers: int, **options: Any) -> int:
         workers=workers,
         log_level="warning",
         access_log=False,
+        loop="asyncio" if given["grpc_port"] else "auto",  # grpc.aio shares the loop: plain asyncio, not uvloop
     )
     return 0
 
