@@ -14,6 +14,7 @@ import contextlib
 import json
 import random
 import re
+import shlex
 import threading
 import time
 import uuid
@@ -95,17 +96,30 @@ def upstream() -> Iterator[Upstream]:
         server.server_close()
 
 
+def serve_commands() -> list[list[str]]:
+    """The page's two ``patternlimit serve`` command lines, as argument lists after ``serve``."""
+    [text] = re.findall(r"```bash\n(.*?)```\n", PAGE.read_text(), re.DOTALL)
+    commands = [shlex.split(line) for line in text.strip().splitlines()]
+    assert all(command[:3] == ["PATTERNLIMIT_SECRET=...", "patternlimit", "serve"] for command in commands)
+    return [command[3:] for command in commands]
+
+
 @pytest.fixture(scope="module")
 def sidecars() -> Iterator[list[str]]:
-    """Two ``patternlimit serve`` replicas on one real Redis (a namespace of their own), for the module."""
-    with redis_url() as redis:
+    """The page's two replicas, on one real Redis (a namespace of their own) and free ports, for the module."""
+    first, second = serve_commands()
+    with redis_url() as redis, contextlib.ExitStack() as stack:
         storage = f"{redis}?mode=strict&namespace=nginx-{uuid.uuid4().hex[:8]}"
-        env = {"PATTERNLIMIT_SECRET": SECRET}
-        with (
-            nginx.patternlimit_serve("--storage", storage, env=env) as (first, _, _),
-            nginx.patternlimit_serve("--storage", storage, env=env) as (second, _, _),
-        ):
-            yield [first, second]
+        urls = []
+        for arguments, page_port in ((first, "8111"), (second, "8112")):
+            port = free_port()
+            replacements = {"redis://127.0.0.1:6379/0": storage, page_port: str(port)}
+            assert set(replacements) <= set(arguments), arguments
+            given = [replacements.get(argument, argument) for argument in arguments]
+            env = {"PATTERNLIMIT_SECRET": SECRET}
+            url, _, _ = stack.enter_context(nginx.patternlimit_serve(*given, env=env, port=port))
+            urls.append(url)
+        yield urls
 
 
 @contextlib.contextmanager
