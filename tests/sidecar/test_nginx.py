@@ -203,3 +203,13 @@ def test_nginx_refuses_a_templated_fan_out_with_429_when_the_prompt_field_reache
         # What reached the app is the client's own request, untouched by the gate.
         expected = {"key": "sk-organic-74", "body": answer.request.content.decode(), "path": "/v1/messages"}
         assert app.received[-1] == expected
+
+
+def test_with_the_sidecars_down_the_gate_fails_open_and_an_oversized_body_gets_413():
+    down = [f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"]  # nothing listens there
+    with gateway("body", down, "sk-any") as (server, app), httpx.Client(base_url=server.url) as client:
+        answer = send(client, "sk-any-1", "198.51.100.9", "hello")
+        assert answer.status_code == 200 and len(app.received) == 1  # the page's choice: fail open
+        assert "auth request unexpected status: 502" in server.error_log
+        huge = client.post("/v1/messages", content=b"x" * (1 << 20 | 1), headers={"x-api-key": "sk-any-1"})
+        assert huge.status_code == 413 and len(app.received) == 1
