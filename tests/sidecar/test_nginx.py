@@ -35,6 +35,7 @@ pytestmark = pytest.mark.skipif(nginx.binary() is None, reason="nginx is not ins
 
 PAGE = Path(__file__).resolve().parent.parent.parent / "docs" / "deploy" / "nginx.md"
 SECRET = "an nginx test secret of 32 bytes"
+TOKEN = "an nginx test admin token"
 DAY = 86400.0
 
 
@@ -116,7 +117,7 @@ def sidecars() -> Iterator[list[str]]:
             replacements = {"redis://127.0.0.1:6379/0": storage, page_port: str(port)}
             assert set(replacements) <= set(arguments), arguments
             given = [replacements.get(argument, argument) for argument in arguments]
-            env = {"PATTERNLIMIT_SECRET": SECRET}
+            env = {"PATTERNLIMIT_SECRET": SECRET, "PATTERNLIMIT_ADMIN_TOKEN": TOKEN}
             url, _, _ = stack.enter_context(nginx.patternlimit_serve(*given, env=env, port=port))
             urls.append(url)
         yield urls
@@ -203,6 +204,20 @@ def test_nginx_refuses_a_templated_fan_out_with_429_when_the_prompt_field_reache
         # What reached the app is the client's own request, untouched by the gate.
         expected = {"key": "sk-organic-74", "body": answer.request.content.decode(), "path": "/v1/messages"}
         assert app.received[-1] == expected
+
+
+def test_a_network_an_operator_denies_on_one_replica_gets_403_through_either(sidecars):
+    with gateway("headers", sidecars, "sk-denied") as (server, app), httpx.Client(base_url=server.url) as client:
+        denied = {"action": "deny", "network": "192.0.2.0/24", "duration": 60, "by": "test", "why": "abuse"}
+        made = httpx.post(f"{sidecars[0]}/admin/overrides", json=denied, headers={"authorization": f"Bearer {TOKEN}"})
+        assert made.status_code == 200, made.text
+        time.sleep(0.5)  # the override travels through Redis to the other replica
+        answers = [
+            send(client, f"sk-denied-{index}", f"192.0.2.{index + 1}", "hello").status_code for index in range(8)
+        ]
+        assert answers == [403] * 8  # both replicas (nginx alternates) block; auth_request passes 403 on
+        assert send(client, "sk-denied-9", "198.51.100.9", "hello").status_code == 200
+        assert len(app.received) == 1
 
 
 def test_with_the_sidecars_down_the_gate_fails_open_and_an_oversized_body_gets_413():
