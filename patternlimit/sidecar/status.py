@@ -9,7 +9,8 @@ elsewhere) polls ``GET /v1/status`` (JSON) for the live top patterns and the dec
 * ``history``: the decisions counted so far, by action, sampled every ``interval`` seconds (and at each poll) for
   the last ``points`` samples; the page charts the decisions per second between samples. Sampling starts with the
   first request to either route: the totals are since the process started, the chart since someone first looked;
-* ``policy``, ``window``, ``storage``: what the process runs.
+* ``policy``, ``window``, ``storage``, ``pid``: what the process runs. With ``--workers N`` each poll reaches one
+  worker: the top patterns are the shared view (with Redis storage), the decision counts that worker's own.
 
 Labels are prompt text (and account names, clients or attribute values when a rule counts them): they are shown as
 this process knows them, that is labels it made from its own traffic and, with ``share_labels``, those other
@@ -23,6 +24,7 @@ writes every value as text (never as HTML). The page itself holds no data; when 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -110,6 +112,7 @@ class StatusPage:
             "policy": limiter.policy.name,
             "window": limiter.policy.window,
             "now": now,
+            "pid": os.getpid(),
             "storage": None
             if status is None
             else {"mode": status.mode, "healthy": status.healthy, "failures": status.failures},
