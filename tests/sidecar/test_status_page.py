@@ -136,3 +136,33 @@ def test_the_status_json_needs_the_token_where_the_checks_do() -> None:
             assert (await nearby.get("/v1/status")).status_code == 200
 
     asyncio.run(run())
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+def test_behind_a_token_the_page_loads_with_the_token_from_its_fragment_and_says_so_without(tmp_path: Path) -> None:
+    import threading
+
+    import uvicorn
+
+    from patternlimit._testing.web_servers import free_port
+
+    limiter = Limiter(secret=SECRET)
+    app = build_app(limiter, SidecarConfig(token=TOKEN, token_for_checks=True))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive()
+            time.sleep(0.05)
+        refused = chromium("--dump-dom", f"{url}/", profile=tmp_path / "profile").stdout
+        assert "needs the token" in refused and 'data-loaded="yes"' not in refused
+        given = chromium("--dump-dom", f"{url}/#token={TOKEN.replace(' ', '%20')}", profile=tmp_path / "profile")
+        assert 'data-loaded="yes"' in given.stdout and "no patterns counted in the window" in given.stdout
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        limiter.close()
