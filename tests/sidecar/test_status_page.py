@@ -12,15 +12,18 @@ import random
 import re
 import shutil
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 
 from patternlimit import Limiter
 from patternlimit._testing import traffic
 from patternlimit._testing.nginx import patternlimit_serve
+from patternlimit._testing.web_servers import free_port
 from patternlimit.sidecar.app import SidecarConfig, build_app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -140,12 +143,6 @@ def test_the_status_json_needs_the_token_where_the_checks_do() -> None:
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
 def test_behind_a_token_the_page_loads_with_the_token_from_its_fragment_and_says_so_without(tmp_path: Path) -> None:
-    import threading
-
-    import uvicorn
-
-    from patternlimit._testing.web_servers import free_port
-
     limiter = Limiter(secret=SECRET)
     app = build_app(limiter, SidecarConfig(token=TOKEN, token_for_checks=True))
     port = free_port()
