@@ -11,6 +11,7 @@
 ``GET /healthz``       200 while the limiter answers (and, with shared storage, its status)
 ``GET /metrics``       Prometheus text (with ``patternlimit[metrics]``)
 ``/admin/...``         overrides (``GET``/``POST /admin/overrides``) and ``POST /admin/reload``; bearer token
+``GET /``              the status page, polling ``GET /v1/status`` (:mod:`patternlimit.sidecar.status`)
 =====================  ==========================================================================================
 
 Bodies over ``max_body`` bytes get 413; malformed JSON 400 with every field at fault. When a ``token`` is set every
@@ -38,6 +39,7 @@ from starlette.routing import Route
 from patternlimit.engine import Limiter
 from patternlimit.errors import ConfigurationError
 from patternlimit.sidecar.schema import BatchRequest, CheckRequest, decision_json, problems
+from patternlimit.sidecar.status import StatusPage
 
 logger = logging.getLogger("patternlimit.sidecar")
 
@@ -224,6 +226,7 @@ def build_app(limiter: Limiter, config: SidecarConfig | None = None) -> Starlett
         yield
         await limiter.aclose()
 
+    status = StatusPage(limiter, lambda request: not settings.token_for_checks or authorised(request))
     return Starlette(
         lifespan=lifespan,
         routes=[
@@ -234,6 +237,7 @@ def build_app(limiter: Limiter, config: SidecarConfig | None = None) -> Starlett
             Route("/metrics", metrics, methods=["GET"]),
             Route("/admin/overrides", overrides, methods=["GET", "POST"]),
             Route("/admin/reload", reload, methods=["POST"]),
+            *status.routes(),  # GET / and GET /v1/status
         ],
     )
 

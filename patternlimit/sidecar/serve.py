@@ -4,18 +4,29 @@ The secret comes from ``PATTERNLIMIT_SECRET`` or ``--secret-file``, the admin to
 ``PATTERNLIMIT_ADMIN_TOKEN`` or ``--token-file``. Bound beyond loopback, both are required and every endpoint but
 ``/healthz`` needs the token. ``--workers N`` runs N processes; give them ``--storage redis://...`` so that
 they share one view (each process on ``memory://`` would see only its share of a fan-out).
+
+``SIGHUP`` reloads the policy (the ``--policy`` file read again, or the preset) in a single process: a policy that
+does not load is refused with the reason in the log and the current one keeps serving. With ``--workers N``,
+uvicorn's supervisor answers ``SIGHUP`` by restarting the workers; each loads the policy file again, and one that
+cannot falls back, with the reason in the log, to the policy ``serve`` validated when it started.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
+import logging
 import os
+import signal
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from patternlimit.errors import ConfigurationError
+
+logger = logging.getLogger("patternlimit.sidecar")
 
 _ENVIRONMENT = "PATTERNLIMIT_SIDECAR"
 """Where ``serve`` hands its settings to the worker processes (uvicorn starts them from an import string)."""
@@ -89,7 +100,15 @@ def from_environment() -> Any:
     given = json.loads(os.environ[_ENVIRONMENT])
     _compile()
     secret = given["secret"]
-    limiter = Limiter(given["policy"], storage=given["storage"], secret=secret)
+    try:
+        limiter = Limiter(given["policy"], storage=given["storage"], secret=secret)
+    except ConfigurationError as exc:
+        if "started_with" not in given:
+            raise
+        # A worker restarted (SIGHUP to the supervisor) after the file went bad: the validated policy serves on.
+        logger.error("policy %s refused, serving the one validated at start: %s", given["policy"], exc)
+        limiter = Limiter(given["started_with"], storage=given["storage"], secret=secret)
+    _reload_on_hangup(limiter, given["policy"])
     config = SidecarConfig(
         token=given["token"],
         token_for_checks=given["token_for_checks"],
@@ -128,7 +147,10 @@ def serve(*, host: str, port: int, workers: int, **options: Any) -> int:
     given = settings(host=host, **options)
     from patternlimit.engine import Limiter
 
-    Limiter(given["policy"], storage=given["storage"], secret=given["secret"]).close()  # fail here, not per worker
+    probe = Limiter(given["policy"], storage=given["storage"], secret=given["secret"])  # fail here, not per worker
+    probe.close()
+    if workers > 1:
+        given["started_with"] = probe.policy.model_dump(mode="json")
     os.environ[_ENVIRONMENT] = json.dumps({**given, "host": host, "workers": workers})
     uvicorn.run(
         "patternlimit.sidecar.serve:from_environment",
@@ -141,6 +163,29 @@ def serve(*, host: str, port: int, workers: int, **options: Any) -> int:
         loop="asyncio" if given["grpc_port"] else "auto",  # grpc.aio shares the loop: plain asyncio, not uvloop
     )
     return 0
+
+
+def _reload_on_hangup(limiter: Any, policy: str | None) -> None:
+    """On SIGHUP, reload ``policy`` into ``limiter`` on the serving loop (between requests, never inside a check);
+    a policy that does not load is logged and refused. Only where uvicorn runs the app on this thread's loop: a
+    worker of ``--workers N`` is restarted by the supervisor instead."""
+    if not hasattr(signal, "SIGHUP") or threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        loop = asyncio.get_running_loop()  # uvicorn calls the app factory from its serving coroutine
+    except RuntimeError:
+        return
+
+    def reload() -> None:
+        try:
+            kept = limiter.reload(policy)
+        except ConfigurationError as exc:
+            logger.error("SIGHUP: policy %s refused, %r keeps serving: %s", policy, limiter.policy.name, exc)
+            return
+        counts = "counts kept" if kept else "sketches started empty (new capacity, window or buckets)"
+        logger.warning("SIGHUP: policy %r loaded from %s; %s", limiter.policy.name, policy or "the preset", counts)
+
+    loop.add_signal_handler(signal.SIGHUP, reload)
 
 
 def _compile() -> None:
