@@ -35,7 +35,8 @@ import zlib
 from collections.abc import AsyncGenerator, Sequence
 
 from patternlimit.errors import ConfigurationError, StorageError
-from patternlimit.policy.decision import Action, Decision
+from patternlimit.policy.decision import Decision
+from patternlimit.replication.fallback import fallback
 from patternlimit.replication.port import ReplicaPort, StorageStatus
 from patternlimit.replication.rounds import Rounds, later
 from patternlimit.storage.journal import Journal, decode
@@ -178,21 +179,7 @@ class Replicator:
         return decisions if healthy else [self._fallback(decision) for decision in decisions]
 
     def _fallback(self, decision: Decision) -> Decision:
-        mode = self.options.on_storage_error
-        if mode == "local":
-            return decision
-        if mode == "allow":
-            return Decision(
-                Action.ALLOW,
-                rule="storage-unavailable",
-                reason=f"shared storage unavailable ({self._last_error}); failing open",
-            )
-        return Decision(
-            Action.THROTTLE,
-            rule="storage-unavailable",
-            reason=f"shared storage unavailable ({self._last_error}); failing closed",
-            retry_after=max(1.0, self._retry_at - time.monotonic()),
-        )
+        return fallback(decision, self.options.on_storage_error, self._last_error, self._retry_at)
 
     # -- exchanges -------------------------------------------------------------------------------------------
 
