@@ -80,7 +80,11 @@ def _flood(flood: int, seed: int) -> Iterator[Item]:
     for index in range(flood):
         now += rng.expovariate(1.0 / step)
         text = " ".join(_word(rng) for _ in range(rng.randint(6, 30))) + "?"  # a text of its own
-        yield now, "flood", Request(account=f"flood-{index}", ip=traffic.ip(rng), text=text, account_created_at=now - 30)
+        yield (
+            now,
+            "flood",
+            Request(account=f"flood-{index}", ip=traffic.ip(rng), text=text, account_created_at=now - 30),
+        )
 
 
 def workload(flood: int, seed: int = 11) -> Iterator[Item]:
@@ -156,10 +160,10 @@ def _replay(limiter: Limiter, items: Iterator[Item]) -> dict[str, object]:
 
 def _remembered(limiter: Limiter) -> int:
     """Customers whose history still starts before the flood (not new to the limiter again)."""
-    history = limiter._decider.memory.history.accounts  # noqa: SLF001  (a benchmark's look inside)
+    history = limiter._decider.memory.history.accounts  # a benchmark looks inside
     count = 0
     for index in range(CUSTOMERS):
-        seen = history.get(limiter._facts.account_key(f"customer-{index}"))  # noqa: SLF001
+        seen = history.get(limiter._facts.account_key(f"customer-{index}"))
         count += seen is not None and seen.first_seen < traffic.START
     return count
 

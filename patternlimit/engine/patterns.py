@@ -40,6 +40,7 @@ from patternlimit.storage.journal import Journal
 
 _LOG = Action.LOG.severity
 _ROUTING_MEASURES = frozenset({"account_networks", "network_accounts", "proxy_routing"})
+_REQUEST_ROUTING = frozenset({"account_networks", "network_accounts"})
 
 
 class Outcome(NamedTuple):
@@ -86,6 +87,11 @@ class PatternRules:
             )
             for rule in rules
         ]
+        # Rules whose routing conditions read only the request's own routing (the default preset's): those are
+        # decided from the request's facts, without a key's measures (the attack path evaluates them per key).
+        self._routing_only = [
+            all(measure in _REQUEST_ROUTING for measure, _, _ in (*every, *one_of)) for every, one_of in self._routed
+        ]
         self._network_bounds = [
             tuple(
                 (condition.measure, condition.low, condition.high)
@@ -121,7 +127,7 @@ class PatternRules:
             if (
                 matched >> position & 1
                 and (not aged or self._aged_enough(rule, key, now))
-                and (not routed or self._routed_enough(routed, facts, key, measures[position]))
+                and (not routed or self._routed_enough(index, facts, key, measures[position]))
             ):
                 if not rule.shadow:
                     memory.flag(key, rule.name, now)
@@ -166,7 +172,7 @@ class PatternRules:
         ``key`` (true without any): a flagged pattern's request from a NAT cohort (a class, an office) is not acted
         on, while the same pattern's proxy-pool requests are."""
         bounds, routed = self._network_bounds[index], self._routed[index]
-        if any(routed) and not self._routed_enough(routed, facts, key, row):
+        if any(routed) and not self._routed_enough(index, facts, key, row):
             return False
         if not bounds:
             return True
@@ -212,23 +218,22 @@ class PatternRules:
                     return True
         return False
 
-    def _routed_enough(
-        self,
-        routed: tuple[tuple[tuple[str, float, float], ...], tuple[tuple[str, float, float], ...]],
-        facts: RequestFacts,
-        key: int,
-        row: list[float],
-    ) -> bool:
+    def _routed_enough(self, index: int, facts: RequestFacts, key: int, row: list[float]) -> bool:
         """Whether the request meets a rule's routing conditions (``when``) and one of its ``when_any`` conditions
         on ``key`` (the kernel checked all the others). A request from a private, loopback or unknown address
         (behind a proxy not configured as trusted) carries no routing evidence either way: it loses the exemption,
         never the detection."""
-        every, one_of = routed
+        every, one_of = self._routed[index]
         if not facts.public_network and not any(
             measure not in _ROUTING_MEASURES for measure, _, _ in (*every, *one_of)
         ):
             return True
-        values = self.measures(key, row, facts)
+        if self._routing_only[index]:
+            networks = float(facts.account_networks)
+            pool = facts.network_accounts if facts.network_accounts is not None else math.nan
+            values = {"account_networks": networks, "network_accounts": pool}
+        else:
+            values = self.measures(key, row, facts)
         if not all(low <= values.get(measure, math.nan) <= high for measure, low, high in every):
             return False
         return not one_of or any(low <= values.get(measure, math.nan) <= high for measure, low, high in one_of)

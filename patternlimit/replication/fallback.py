@@ -7,7 +7,7 @@ import time
 from patternlimit.policy.decision import Action, Decision
 
 
-def fallback(decision: Decision, mode: str, last_error: str, retry_at: float) -> Decision:
+def fallback(decision: Decision, mode: str, last_error: str | None, retry_at: float) -> Decision:
     """``decision`` as ``on_storage_error=mode`` says: kept (``"local"``: decided on local state), replaced by an
     allow (``"allow"``: fail open) or by a throttle until the next attempt (``"deny"``: fail closed)."""
     if mode == "local":

@@ -359,7 +359,7 @@ class Replicator:
             logger.error("%s", exc)
             self._failed(StorageError(str(exc)))
 
-    def _take_snapshot(self) -> tuple[bytes, bytes, bytes] | None:
+    def _take_snapshot(self) -> tuple[bytes | bytearray, bytes, bytes] | None:
         """The state and cursor of a snapshot when one is due, and the generation it belongs to (the exchange lock
         is held, right after a successful exchange); None when none is due or another process writes them."""
         interval = self.options.snapshot_interval
@@ -385,7 +385,7 @@ class Replicator:
             state, cursor = self.port.snapshot(self.options.share_labels), self._cursor or b"0-0"
         return state, cursor, self._generation
 
-    def _write_snapshot(self, state: bytes, cursor: bytes, generation: bytes) -> bool:
+    def _write_snapshot(self, state: bytes | bytearray, cursor: bytes, generation: bytes) -> bool:
         """Compress and write a taken snapshot (no lock needed: it is a copy); whether it was written."""
         snapshot = Snapshot(generation, cursor, zlib.compress(state, 1))
         try:
