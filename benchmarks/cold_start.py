@@ -1,9 +1,11 @@
 """Cold start: how long a fresh Python process takes to answer its first ``check()``, with numba's cache empty (what
 the first process after ``pip install`` pays) and once ``patternlimit warm`` has filled it.
 
-Usage: ``python -m benchmarks.cold_start [RUNS]`` from the repository root (RUNS, default 5, fresh processes on the
-warm cache; about two minutes, most of it the two compilations). Every process gets ``NUMBA_CACHE_DIR`` set to a
-temporary directory, so the checkout's own cache is neither used nor changed:
+Usage: ``python -m benchmarks.cold_start [RUNS] [--no-cold] [--python PYTHON]`` from the repository root (RUNS,
+default 5, fresh processes on the warm cache; about two minutes, most of it the two compilations). With
+``--python`` the processes run that interpreter, outside the checkout: a virtualenv where ``pip install .`` put
+patternlimit, as a user gets it. Every process gets ``NUMBA_CACHE_DIR`` set to a temporary directory, so no
+existing cache is used or changed:
 
 1. ``patternlimit warm`` on an empty cache: what the recommended step after ``pip install`` costs, once;
 2. RUNS fresh processes on that cache, each timing ``import patternlimit``, ``Limiter(...)`` and the first
@@ -48,17 +50,28 @@ print(json.dumps({**phases, "cpu": time.process_time()}))
 """
 
 
+PYTHON = sys.executable
+"""The interpreter measured: this one, on the checkout, or ``--python``'s, on what is installed there."""
+
+
 def environment(cache: str) -> dict[str, str]:
+    if sys.executable != PYTHON:
+        return {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "NUMBA_CACHE_DIR": cache}
     path = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
     return {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": path}
+
+
+def folder() -> Path:
+    """Where the processes start: the checkout, or (for ``--python``) its parent, so it is not imported."""
+    return ROOT if sys.executable == PYTHON else ROOT.parent
 
 
 def first_check(cache: str, mode: str = "as-installed") -> dict[str, float]:
     """One fresh process's phases and its whole wall time (``total``)."""
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-c", FIRST_CHECK, mode],
-        cwd=ROOT,
+        [PYTHON, "-c", FIRST_CHECK, mode],
+        cwd=folder(),
         env=environment(cache),
         capture_output=True,
         text=True,
@@ -73,8 +86,8 @@ def first_check(cache: str, mode: str = "as-installed") -> dict[str, float]:
 def warm(cache: str) -> tuple[float, str]:
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "patternlimit.cli", "warm"],
-        cwd=ROOT,
+        [PYTHON, "-m", "patternlimit.cli", "warm"],
+        cwd=folder(),
         env=environment(cache),
         capture_output=True,
         text=True,
@@ -95,15 +108,20 @@ def describe(label: str, runs: list[dict[str, float]]) -> str:
 
 
 def scipy_installed() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("scipy") is not None
+    probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec('scipy') is None)"
+    return subprocess.run([PYTHON, "-c", probe], cwd=folder(), check=False).returncode == 0
 
 
 def main(argv: list[str]) -> int:
+    global PYTHON
+    if "--python" in argv:
+        at = argv.index("--python")
+        PYTHON = argv[at + 1]
+        argv = argv[:at] + argv[at + 2 :]
     cold = "--no-cold" not in argv
     numbers = [argument for argument in argv if not argument.startswith("--")]
     runs = int(numbers[0]) if numbers else 5
+    print(f"{PYTHON}: patternlimit from {'this checkout' if sys.executable == PYTHON else 'its installation'}")
     modes = ["as-installed", "hide-scipy"] if scipy_installed() else ["as-installed"]
     with tempfile.TemporaryDirectory() as cache:
         spent, said = warm(cache)
