@@ -14,7 +14,7 @@ X-Forwarded-For names one of 2,000 clients, with a varied natural-language promp
 counted and allowed. ``extra_info`` has requests/s and ``overhead = 1 - rps / bare_rps`` for each, and the peer
 figures per round.
 
-Run: ``pytest benchmarks/test_middleware.py -s`` (about two minutes on a quiet machine; prints the figures). Under
+Run: ``pytest benchmarks/test_middleware.py -s`` (about four minutes on a busy 2-core VM; prints the figures). Under
 ``--benchmark-disable`` it sends a few hundred requests per server only.
 """
 
@@ -162,7 +162,7 @@ def test_middleware_throughput(benchmark, servers, request):  # type: ignore[no-
 
 
 def peer_costs(rates: dict[str, list[float]], cpu: dict[str, list[float]]) -> dict[str, list[float]]:
-    """Per round (the three Starlette servers measured back to back within it): each limiter's throughput cost
+    """Per round (the three Starlette servers all measured within it): each limiter's throughput cost
     ``1 - rps / plain_rps`` and the server CPU it adds per request, and patternlimit's over slowapi's for both."""
     out: dict[str, list[float]] = {}
     for label, name in (("patternlimit", PEERS[0]), ("slowapi", PEERS[1])):
