@@ -1,17 +1,21 @@
 """Requests per second of a trivial ASGI app under uvicorn: bare, behind a floor middleware that only reads,
 parses and replays the JSON body (what any middleware fingerprinting the body must do: the least overhead possible
 on this stack), behind the ASGI middleware with a limiter that allows everything at once (the integration's own
-cost), and behind the middleware with the real limiter.
+cost), and behind the middleware with the real limiter. Then against its peer: one trivial Starlette app plain,
+behind the middleware with the real limiter, and with slowapi (one per-key limit on ``memory://``, what a FastAPI
+or Starlette user would otherwise add); each limiter's cost is ``1 - rps / plain_rps`` within a round, and the
+ratio of patternlimit's to slowapi's is given per round (and the same for the server CPU each adds per request).
 
-The four servers run at once (one uvicorn process each, h11 and the asyncio loop: what ``pip install -e
+The seven servers run at once (one uvicorn process each, h11 and the asyncio loop: what ``pip install -e
 ".[test]"`` gives); the load generator is raw asyncio sockets with keep-alive on loopback, so its own cost per
 request stays small next to the server's. Rounds rotate through the servers so drift hits all. Each request is an
 LLM-style JSON POST (~300 bytes) from one of 2,000 established API keys, behind a trusted proxy whose
 X-Forwarded-For names one of 2,000 clients, with a varied natural-language prompt: every request is fingerprinted,
-counted and allowed. ``extra_info`` has requests/s and ``overhead = 1 - rps / bare_rps`` for each.
+counted and allowed. ``extra_info`` has requests/s and ``overhead = 1 - rps / bare_rps`` for each, and the peer
+figures per round.
 
-Run: ``pytest benchmarks/test_middleware.py -s`` (about a minute; prints the figures). Under ``--benchmark-disable``
-it sends a few hundred requests per server only.
+Run: ``pytest benchmarks/test_middleware.py -s`` (about four minutes on a busy 2-core VM; prints the figures). Under
+``--benchmark-disable`` it sends a few hundred requests per server only.
 """
 
 from __future__ import annotations
@@ -93,7 +97,8 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-APPS = ("bare", "floor", "integration_only", "limited")
+APPS = ("bare", "floor", "integration_only", "limited", "starlette", "starlette_patternlimit", "starlette_slowapi")
+PEERS = ("starlette_patternlimit", "starlette_slowapi")
 
 
 @pytest.fixture(scope="module")
@@ -118,8 +123,9 @@ def test_middleware_throughput(benchmark, servers, request):  # type: ignore[no-
             cpu[name].append(cpu_us)
             statuses[name].update(seen)
     median = {name: statistics.median(rates[name]) for name in APPS}
-    overhead = {name: 1 - median[name] / median["bare"] for name in APPS[1:]}
+    overhead = {name: 1 - median[name] / median["bare"] for name in APPS[1:4]}
     cpu_us = {name: statistics.median(cpu[name]) for name in APPS}
+    peer = peer_costs(rates, cpu)
     benchmark.extra_info.update(
         {
             "bare_rps": round(median["bare"]),
@@ -131,6 +137,7 @@ def test_middleware_throughput(benchmark, servers, request):  # type: ignore[no-
             "overhead_limited": round(overhead["limited"], 4),
             "server_cpu_us_per_request": {name: round(cpu_us[name], 1) for name in APPS},
             "rounds": {name: [round(rate) for rate in rates[name]] for name in APPS},
+            **peer,
         }
     )
     extra = benchmark.extra_info
@@ -141,7 +148,33 @@ def test_middleware_throughput(benchmark, servers, request):  # type: ignore[no-
         f" ({overhead['limited']:.1%} overhead); server CPU us/request {extra['server_cpu_us_per_request']}"
         f"; rounds {extra['rounds']}"
     )
+    print(
+        f"peer, on one Starlette app ({median['starlette']:,.0f} req/s plain): patternlimit costs"
+        f" {_span(peer['cost_patternlimit'], '.1%')} of its throughput, slowapi {_span(peer['cost_slowapi'], '.1%')};"
+        f" ratio {_span(peer['cost_ratio'], '.2f')}x (per round: {peer['cost_ratio']});"
+        f" added server CPU us/request patternlimit {_span(peer['cpu_added_patternlimit_us'], '.1f')},"
+        f" slowapi {_span(peer['cpu_added_slowapi_us'], '.1f')}, ratio {_span(peer['cpu_ratio'], '.2f')}x"
+    )
     for name in APPS:  # varied, established traffic: nothing throttled
         assert statuses[name] == Counter({200: per_round * rounds}), (name, statuses[name])
     # what pytest-benchmark times: one small batch through the middleware and the real limiter
     benchmark.pedantic(load, args=(servers["limited"], payloads(200, seed=7)), rounds=1, iterations=1)
+
+
+def peer_costs(rates: dict[str, list[float]], cpu: dict[str, list[float]]) -> dict[str, list[float]]:
+    """Per round (the three Starlette servers all measured within it): each limiter's throughput cost
+    ``1 - rps / plain_rps`` and the server CPU it adds per request, and patternlimit's over slowapi's for both."""
+    out: dict[str, list[float]] = {}
+    for label, name in (("patternlimit", PEERS[0]), ("slowapi", PEERS[1])):
+        out[f"cost_{label}"] = [1 - r / plain for r, plain in zip(rates[name], rates["starlette"], strict=True)]
+        out[f"cpu_added_{label}_us"] = [c - plain for c, plain in zip(cpu[name], cpu["starlette"], strict=True)]
+    for ratio, figure in (("cost_ratio", "cost_{}"), ("cpu_ratio", "cpu_added_{}_us")):
+        pairs = zip(out[figure.format("patternlimit")], out[figure.format("slowapi")], strict=True)
+        out[ratio] = [a / b if b > 0 else float("inf") for a, b in pairs]
+    return {key: [round(value, 4) for value in values] for key, values in out.items()}
+
+
+def _span(values: list[float], spec: str) -> str:
+    """``median (min-max)`` of per-round figures."""
+    low, middle, high = min(values), statistics.median(values), max(values)
+    return f"{middle:{spec}} ({low:{spec}}-{high:{spec}})"

@@ -1,13 +1,23 @@
 """The apps the middleware benchmark serves under uvicorn: a trivial pure ASGI app, bare; behind a *floor*
 middleware that does only what any body-fingerprinting middleware must (read the body, parse its JSON, pick the
 prompt text, replay the body); behind the middleware with a limiter that always allows (the integration's own
-cost); and behind the middleware with the real limiter."""
+cost); and behind the middleware with the real limiter. Then the peer comparison: one trivial Starlette app plain,
+behind the middleware with the real limiter, and with slowapi (one per-key limit on memory://)."""
 
 from __future__ import annotations
 
 import json
 import time
 from typing import Any
+
+from slowapi import Limiter as SlowLimiter
+from slowapi import _rate_limit_exceeded_handler
+from slowapi.errors import RateLimitExceeded as SlowRateLimitExceeded
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import Response
+from starlette.routing import Route
 
 from patternlimit import Limiter
 from patternlimit.integrations import AccountContext, RequestInfo, WebConfig
@@ -84,3 +94,39 @@ class AllowAll:
 _limiter = Limiter(secret=b"benchmark secret, not for production")
 limited = PatternLimitMiddleware(bare, limiter=_limiter, config=CONFIG)
 integration_only = PatternLimitMiddleware(bare, limiter=AllowAll(_limiter), config=CONFIG)  # type: ignore[arg-type]
+
+
+# The peer comparison: one trivial Starlette app three times, plain, behind the middleware with the real limiter,
+# and with slowapi (what a FastAPI or Starlette user would otherwise add: one per-key limit on memory://, set on
+# the route with slowapi's decorator, its documented and cheapest form). slowapi needs a Starlette app (it finds
+# its limiter on ``app.state`` and the limit by the matched route), so this is the common base for the three;
+# each cost is measured against this plain app, not against the pure ASGI ``bare``.
+def _starlette_app(middleware: list[Middleware] | None = None) -> Starlette:
+    async def messages(request: StarletteRequest) -> Response:
+        await request.body()
+        return Response(BODY, media_type="application/json")
+
+    return Starlette(routes=[Route("/v1/messages", messages, methods=["POST"])], middleware=middleware)
+
+
+def _slowapi_app() -> Starlette:
+    def api_key(request: StarletteRequest) -> str:
+        return request.headers.get("x-api-key", "")
+
+    # High enough never to trip on the benchmark's keys: every request is counted and allowed, as with patternlimit.
+    slow = SlowLimiter(key_func=api_key, storage_uri="memory://")
+
+    @slow.limit("100000/minute")
+    async def messages(request: StarletteRequest) -> Response:
+        await request.body()
+        return Response(BODY, media_type="application/json")
+
+    app = Starlette(routes=[Route("/v1/messages", messages, methods=["POST"])])
+    app.state.limiter = slow
+    app.add_exception_handler(SlowRateLimitExceeded, _rate_limit_exceeded_handler)  # type: ignore[arg-type]
+    return app
+
+
+starlette = _starlette_app()
+starlette_patternlimit = _starlette_app([Middleware(PatternLimitMiddleware, limiter=_limiter, config=CONFIG)])
+starlette_slowapi = _slowapi_app()

@@ -218,8 +218,35 @@ def _warm() -> int:
     limiter.top_patterns(n=1)
     limiter.close()
     spent = time.process_time() - started
-    print(f"patternlimit: kernels compiled or loaded from numba's cache in {spent:.1f} s of CPU")
+    compiled, loaded, places = _kernel_cache()
+    print(
+        f"patternlimit: kernels compiled or loaded from numba's cache in {spent:.1f} s of CPU"
+        f" ({compiled} compiled, {loaded} loaded); cache: {', '.join(places) or 'none'}"
+    )
     return 0
+
+
+def _kernel_cache() -> tuple[int, int, list[str]]:
+    """How many kernel specialisations this process compiled and loaded from numba's cache, and where that cache
+    is: beside the modules when their ``__pycache__`` is writable, else numba's per-user cache directory, or
+    ``NUMBA_CACHE_DIR`` when it is set. A fresh process loads from there only."""
+    compiled = loaded = 0
+    places: set[str] = set()
+    kernels = {
+        id(kernel): kernel
+        for name, module in list(sys.modules.items())
+        if name.startswith("patternlimit._kernels")
+        for kernel in vars(module).values()
+        if getattr(kernel, "signatures", None)  # a dispatcher called from Python in this process
+    }
+    for kernel in kernels.values():
+        stats = getattr(kernel, "stats", None)
+        if stats is not None and hasattr(stats, "cache_hits"):
+            compiled += len(stats.cache_misses)
+            loaded += len(stats.cache_hits)
+            if stats.cache_path:
+                places.add(str(stats.cache_path))
+    return compiled, loaded, sorted(places)
 
 
 def _add_serve(commands: Any) -> None:

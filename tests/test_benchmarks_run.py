@@ -1,4 +1,5 @@
-"""The benchmarks still run: each benchmark function executed once (pytest-benchmark's --benchmark-disable)."""
+"""The benchmarks still run: each benchmark function executed once (pytest-benchmark's --benchmark-disable), and the
+sidecar's HTTP benchmark script in its quick mode."""
 
 from __future__ import annotations
 
@@ -20,3 +21,18 @@ def test_every_benchmark_runs_once():
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert " passed" in result.stdout.splitlines()[-1]
+
+
+def test_the_sidecar_http_benchmark_runs_once():
+    """``python -m benchmarks.sidecar_http --quick``: real ``patternlimit serve`` processes (one worker on
+    memory://, then one and two workers on a real Redis), one short round each."""
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.sidecar_http", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "protocol overhead" in result.stdout and "N=2 / N=1" in result.stdout, result.stdout
