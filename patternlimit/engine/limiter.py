@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from patternlimit._tables import BoundedTable, SegmentedTable
 from patternlimit.engine.charges import LimitState, light_facts, limit_names
@@ -35,12 +35,15 @@ from patternlimit.policy.compile import compile_policy
 from patternlimit.policy.decision import ALLOW, Decision
 from patternlimit.policy.loading import PolicySource, load_policy
 from patternlimit.policy.models import Policy
-from patternlimit.replication import Replicator, StorageStatus
+from patternlimit.replication import StorageStatus
 from patternlimit.request import Request
 from patternlimit.sketches.state import SketchState
 from patternlimit.storage.clocked import ClockedMemoryStorage
 from patternlimit.storage.journal import Journal
 from patternlimit.storage.options import StorageOptions, parse_storage
+
+if TYPE_CHECKING:
+    from patternlimit.replication.replicator import Replicator
 
 _CHUNK = 64
 """Requests per chunk of :meth:`Limiter.check_many` in memory: large enough that the two kernel calls per chunk
@@ -115,6 +118,8 @@ class Limiter:
             # State older than the window or the escalation memory is worthless: the keys expire after that.
             ttl = max(self.policy.window, self.policy.escalation.memory) + spec.options.snapshot_interval
             self._shared = SharedState(self._decider, self.secret_id)
+            from patternlimit.replication.replicator import Replicator  # imports redis-py: only when used
+
             self._replicator = Replicator(self._shared, spec, ttl, journal)
 
     def reload(self, policy: PolicySource) -> bool:
