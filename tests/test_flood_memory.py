@@ -46,3 +46,15 @@ def test_a_flood_on_a_flagged_pattern_cannot_evict_the_caught_accounts_records()
     kept = [memory.accounts.get(account) for account in range(200)]
     assert all(record is not None and record.penalty_until > 100.0 for record in kept)
     assert len(memory.accounts) <= 1000
+
+
+def test_a_flood_of_one_time_flags_cannot_evict_a_campaign_s_renewed_flags() -> None:
+    memory = Memory(accounts=1000, flags=1000, policy=Escalation(account_penalty=6 * 3600.0, memory=DAY))
+    campaign = range(50)
+    for now in (0.0, 60.0):  # the campaign's keys meet their rule again and again
+        for key in campaign:
+            memory.flag(key, "fan-out", now)
+    for key in range(10_000, 60_000):  # keys that meet a rule once each (a saturated sketch's noise)
+        memory.flag(key, "fan-out", 120.0)
+    assert all(memory.flagged(key, 200.0) is not None for key in campaign)
+    assert len(memory.flags) <= 1000

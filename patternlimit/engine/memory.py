@@ -46,8 +46,8 @@ class Taint:
 
 
 class Memory:
-    """Account records, flags and taints (oldest write first) and first sightings, with the escalation policy that
-    governs them.
+    """Account records and flags (protected once earned: see below), taints (oldest write first) and first
+    sightings, with the escalation policy that governs them.
 
     Account records are a :class:`~patternlimit._tables.SegmentedTable`: a record is created on probation the
     first time its account meets a pattern rule, and protected once the account is caught. A flood of one-shot
@@ -58,7 +58,7 @@ class Memory:
         self.policy = policy
         self.history = History(proven_after, accounts)
         self.accounts: SegmentedTable[int, AccountRecord] = SegmentedTable(accounts)
-        self.flags: BoundedTable[int, Flag] = BoundedTable(flags, order="written")
+        self.flags: SegmentedTable[int, Flag] = SegmentedTable(flags)
         self.taints: BoundedTable[int, Taint] = BoundedTable(flags, order="written")
         self.first_seen: BoundedTable[int, float] = BoundedTable(flags)
 
@@ -109,13 +109,26 @@ class Memory:
     # -- patterns --------------------------------------------------------------------------------------------
 
     def flag(self, key: int, rule: str, now: float) -> None:
-        # A flagged campaign's every request renews its keys' flags: update the entry in place when it is there.
+        """Flag ``key`` for ``rule`` until ``now`` plus the memory. A flag met again (a campaign's every request
+        renews its keys' flags) is protected: a flood of keys that each meet a rule once, under a saturated sketch,
+        churns the unprotected ones and cannot make the limiter forget a campaign's."""
         flags = self.flags
         flag = flags.get(key)
-        if flag is not None and flag.rule == rule and flags.renew(key, flag):
+        if flag is not None and flag.rule == rule:
             flag.until = now + self.policy.memory
+            flags.protect(key)
         else:
             flags.put(key, Flag(rule, now + self.policy.memory))
+
+    def remote_flag(self, key: int, rule: str, until: float) -> None:
+        """Another process's flag of ``key``, already bounded by the caller; a renewal is protected as a local
+        one is."""
+        flag = self.flags.get(key)
+        if flag is None:
+            self.flags.put(key, Flag(rule, until))
+        elif flag.until < until:
+            self.flags.put(key, Flag(rule, until))
+            self.flags.protect(key)
 
     def flagged(self, key: int, now: float) -> Flag | None:
         """``key``'s flag if it has not expired (an expired one is dropped)."""

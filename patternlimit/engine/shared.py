@@ -97,9 +97,7 @@ class SharedState:
         if kind == "f":
             _, key, rule, until = event
             until = clock.bound(_time(until), memory.policy.memory)
-            flag = memory.flags.get(int(key))
-            if flag is None or flag.until < until:
-                memory.flags.put(int(key), Flag(str(rule), until))
+            memory.remote_flag(int(key), str(rule), until)
         elif kind == "h":
             _, account, now = event
             memory.flagged_hit(int(account), clock.admit(_time(now)))
