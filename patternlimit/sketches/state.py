@@ -154,11 +154,15 @@ class SketchState:
         if not records:
             return offsets
         np.cumsum(observations["count"], out=offsets[1:])
+        # Writeable copies where the decoded batch is a read-only view: numba compiles a read-only array as another
+        # type, and a second specialisation of the batch kernel would compile (tens of seconds) on a process's
+        # first applied record, inside a request.
         columns: dict[str, np.ndarray] = {
-            name: np.ascontiguousarray(observations[name], dtype=dtype) for name, dtype in OBSERVATION_COLUMNS
+            name: np.require(observations[name], dtype=dtype, requirements=["C", "W"])
+            for name, dtype in OBSERVATION_COLUMNS
         }
         self.observe_many(
-            np.ascontiguousarray(keys, dtype=np.uint64),
+            np.require(keys, dtype=np.uint64, requirements=["C", "W"]),
             offsets,
             columns,
             np.full(records, NEVER, dtype=np.int64),
