@@ -240,14 +240,3 @@ def build_app(limiter: Limiter, config: SidecarConfig | None = None) -> Starlett
             *status.routes(),  # GET / and GET /v1/status
         ],
     )
-
-
-def _epoch(value: str | None) -> float | None:
-    """An ``X-Account-Created-At`` header (epoch seconds) as a time; anything else is unknown."""
-    if not value:
-        return None
-    try:
-        moment = float(value)
-    except ValueError:
-        return None
-    return moment if 0 <= moment < 1e12 else None
