@@ -24,9 +24,7 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -34,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from patternlimit._testing import traffic
-from patternlimit._testing.web_servers import free_port
+from patternlimit._testing.web_servers import free_port, patternlimit_serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "benchmark secret, not for production"
@@ -164,37 +162,9 @@ def in_process(limiter: object, batch: list[dict[str, object]]) -> Measured:
 @contextlib.contextmanager
 def sidecar(*arguments: str) -> Iterator[Sidecar]:
     """``patternlimit serve`` on a free loopback port, once /healthz answers."""
-    import httpx
-
     port = free_port()
-    env = {
-        **os.environ,
-        "PATTERNLIMIT_SECRET": SECRET,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
-    }
-    command = [sys.executable, "-m", "patternlimit.cli", "serve", "--port", str(port), *arguments]
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
-        try:
-            deadline = time.monotonic() + 240  # an empty numba cache compiles first
-            while True:
-                if process.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(f"patternlimit serve exited: {log.read().decode()[-2000:]}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError("patternlimit serve did not answer /healthz within 240 s")
-                time.sleep(0.2)
-            yield Sidecar(port, process.pid)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with patternlimit_serve(*arguments, env={"PATTERNLIMIT_SECRET": SECRET}, port=port) as (_, process, _):
+        yield Sidecar(port, process.pid)
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -7,26 +7,23 @@ own: its configuration, pid file, temporary files and error log live there, so n
 ``/etc/nginx/conf.d/`` would be. The master runs in a session of its own; stopping it sends SIGQUIT (graceful), and
 kills the whole group if the workers are still there after a few seconds.
 
-:func:`patternlimit_serve` starts ``patternlimit serve`` from this checkout and waits until ``/healthz`` answers.
+:func:`patternlimit._testing.web_servers.patternlimit_serve` starts ``patternlimit serve`` from this checkout
+and waits until ``/healthz`` answers.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pwd
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
-from patternlimit._testing.web_servers import ROOT, free_port
+from patternlimit._testing.web_servers import free_port
 
 BINARY_VARIABLE = "PATTERNLIMIT_NGINX"
 
@@ -136,45 +133,3 @@ def _listening(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.2)
         return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-@contextlib.contextmanager
-def patternlimit_serve(
-    *arguments: str, env: dict[str, str] | None = None, port: int | None = None, timeout: float = 240.0
-) -> Iterator[tuple[str, subprocess.Popen[bytes], IO[bytes]]]:
-    """``patternlimit serve --port <free> *arguments`` from this checkout; yields its URL, process and log (its
-    stderr). ``timeout`` allows for a cold numba cache, which compiles every kernel before the first answer."""
-    import httpx
-
-    port = port or free_port()
-    environment = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
-        **(env or {}),
-    }
-    command = [sys.executable, "-m", "patternlimit.cli", "serve", "--port", str(port), *arguments]
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=log)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if process.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(f"patternlimit serve exited: {log.read().decode(errors='replace')[-3000:]}")
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"patternlimit serve did not answer /healthz within {timeout} s")
-                time.sleep(0.1)
-            yield url, process, log
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()

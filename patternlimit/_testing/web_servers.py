@@ -123,3 +123,45 @@ def memory_kib(pid: int) -> dict[str, int]:
         if name in ("VmRSS", "VmHWM"):
             values[name] = int(rest.split()[0])
     return values
+
+
+@contextlib.contextmanager
+def patternlimit_serve(
+    *arguments: str, env: dict[str, str] | None = None, port: int | None = None, timeout: float = 240.0
+) -> Iterator[tuple[str, subprocess.Popen[bytes], IO[bytes]]]:
+    """``patternlimit serve --port <free> *arguments`` from this checkout; yields its URL, process and log (its
+    stderr). ``timeout`` allows for a cold numba cache, which compiles every kernel before the first answer."""
+    import httpx
+
+    port = port or free_port()
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        **(env or {}),
+    }
+    command = [sys.executable, "-m", "patternlimit.cli", "serve", "--port", str(port), *arguments]
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=log)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"patternlimit serve exited: {log.read().decode(errors='replace')[-3000:]}")
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"patternlimit serve did not answer /healthz within {timeout} s")
+                time.sleep(0.1)
+            yield url, process, log
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

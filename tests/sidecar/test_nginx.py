@@ -29,7 +29,7 @@ import pytest
 
 from patternlimit._testing import nginx, traffic
 from patternlimit._testing.redis_server import redis_url
-from patternlimit._testing.web_servers import free_port
+from patternlimit._testing.web_servers import free_port, patternlimit_serve
 
 pytestmark = pytest.mark.skipif(nginx.binary() is None, reason="nginx is not installed (apt-get install nginx)")
 
@@ -118,7 +118,7 @@ def sidecars() -> Iterator[list[str]]:
             assert set(replacements) <= set(arguments), arguments
             given = [replacements.get(argument, argument) for argument in arguments]
             env = {"PATTERNLIMIT_SECRET": SECRET, "PATTERNLIMIT_ADMIN_TOKEN": TOKEN}
-            url, _, _ = stack.enter_context(nginx.patternlimit_serve(*given, env=env, port=port))
+            url, _, _ = stack.enter_context(patternlimit_serve(*given, env=env, port=port))
             urls.append(url)
         yield urls
 

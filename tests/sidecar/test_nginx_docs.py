@@ -19,9 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from patternlimit._testing.nginx import patternlimit_serve
 from patternlimit._testing.redis_server import redis_url
-from patternlimit._testing.web_servers import ROOT, free_port
+from patternlimit._testing.web_servers import ROOT, free_port, patternlimit_serve
 from patternlimit.sidecar.serve import settings
 
 PAGE = ROOT / "docs" / "deploy" / "systemd.md"

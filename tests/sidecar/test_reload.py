@@ -10,7 +10,7 @@ from typing import IO
 
 import httpx
 
-from patternlimit._testing.nginx import patternlimit_serve
+from patternlimit._testing.web_servers import patternlimit_serve
 
 SECRET = "a reload test secret of 32 bytes"
 

@@ -7,8 +7,6 @@ import contextlib
 import os
 import subprocess
 import sys
-import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -17,40 +15,15 @@ import pytest
 
 from patternlimit._testing import traffic
 from patternlimit._testing.redis_server import redis_url
-from patternlimit._testing.web_servers import free_port
+from patternlimit._testing.web_servers import free_port, patternlimit_serve
 
 SECRET = "a sidecar test secret of 32 bytes"
 
 
 @contextlib.contextmanager
 def sidecar(*arguments: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    port = free_port()
-    environment = {**os.environ, "PATTERNLIMIT_SECRET": SECRET, **(env or {})}
-    command = [sys.executable, "-m", "patternlimit.cli", "serve", "--port", str(port), *arguments]
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=log)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 240  # a cold numba cache compiles first
-            while True:
-                if process.poll() is not None:
-                    log.seek(0)
-                    raise AssertionError(f"patternlimit serve exited: {log.read().decode()[-2000:]}")
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise AssertionError("patternlimit serve did not answer /healthz within 240 s")
-                time.sleep(0.2)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with patternlimit_serve(*arguments, env={"PATTERNLIMIT_SECRET": SECRET, **(env or {})}) as (url, _, _):
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,7 @@ import uvicorn
 
 from patternlimit import Limiter
 from patternlimit._testing import traffic
-from patternlimit._testing.nginx import patternlimit_serve
-from patternlimit._testing.web_servers import free_port
+from patternlimit._testing.web_servers import free_port, patternlimit_serve
 from patternlimit.sidecar.app import SidecarConfig, build_app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
