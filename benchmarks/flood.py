@@ -87,8 +87,10 @@ def _flood(flood: int, seed: int) -> Iterator[Item]:
         )
 
 
-def workload(flood: int, seed: int = 11) -> Iterator[Item]:
-    return heapq.merge(_background(seed), _flood(flood, seed), key=lambda item: item[0])
+def workload(flood: int, seed: int = 11, background: list[Item] | None = None) -> Iterator[Item]:
+    """The background (made here unless given) and the flood, merged in time order."""
+    given = _background(seed) if background is None else background
+    return heapq.merge(given, _flood(flood, seed), key=lambda item: item[0])
 
 
 def _chunks(items: Iterator[Item]) -> Iterator[list[Item]]:
@@ -119,11 +121,9 @@ def _quantile(times: list[float], q: float) -> float:
     return round(1e6 * ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
 
 
-def _replay(limiter: Limiter, items: Iterator[Item]) -> dict[str, object]:
-    """Decide ``items`` chunk by chunk; the tallies :func:`run` reports."""
+def _replay(limiter: Limiter, items: Iterator[Item], last_third: float) -> dict[str, object]:
+    """Decide ``items`` chunk by chunk; the tallies :func:`run` reports (the campaign's from ``last_third`` on)."""
     _probe(limiter, random.Random(4), WARMUP - 60.0)  # loads the compiled single-request entry before timing
-    campaign_times = sorted(now for now, kind, _ in _background(11) if kind == "campaign")
-    last_third = campaign_times[2 * len(campaign_times) // 3]
     stopped = last = 0
     stopped_of: dict[str, set[object]] = {"legit": set(), "customer": set()}
     seen_of: dict[str, set[object]] = {"legit": set(), "customer": set()}
@@ -170,10 +170,13 @@ def _remembered(limiter: Limiter) -> int:
 
 def run(flood: int) -> dict[str, object]:
     quiet = Limiter(secret=SECRET, clock="replay")
-    quiet_tally = _replay(quiet, iter(_background(11)))
+    background = _background(11)
+    campaign_times = sorted(now for now, kind, _ in background if kind == "campaign")
+    last_third = campaign_times[2 * len(campaign_times) // 3]
+    quiet_tally = _replay(quiet, iter(background), last_third)
     quiet.close()
     limiter = Limiter(secret=SECRET, clock="replay")
-    tally = _replay(limiter, workload(flood))
+    tally = _replay(limiter, workload(flood, background=background), last_third)
     cost: list[float] = tally["cost"]  # type: ignore[assignment]
     quarters = [cost[len(cost) * q // 4 : max(len(cost) * (q + 1) // 4, len(cost) * q // 4 + 1)] for q in range(4)]
     stopped_of: dict[str, set[object]] = tally["stopped_of"]  # type: ignore[assignment]
