@@ -232,3 +232,42 @@ def test_when_any_is_validated_and_needs_one_of_its_conditions():
     limiter = Limiter(policy, secret=SECRET)
     homes = [limiter.check(request, now) for now, request in viral_agent(120)]
     assert stopped(homes) == 0
+
+
+def campus(students: int, per_student: int = 3, seed: int = 8) -> list[tuple[float, Request]]:
+    """New accounts behind one campus NAT (198.51.3.0/24, which the campaign's proxy pool also uses) sending asks
+    of their own, from an hour before the campaign to an hour after."""
+    rng = random.Random(seed)
+    out = []
+    for index in range(students):
+        created = traffic.START - rng.uniform(3600, 6 * 3600)
+        for _ in range(per_student):
+            request = Request(account=f"student-{index}", ip=f"198.51.3.{rng.randrange(1, 255)}",
+                              text=traffic.organic_prompt(rng), account_created_at=created)  # fmt: skip
+            out.append((traffic.START + rng.uniform(-3600, 3 * 3600), request))
+    return traffic.stream(out)
+
+
+def test_a_few_caught_accounts_do_not_taint_a_campus_of_thousands_of_new_accounts():
+    """The campaign's accounts caught on one of its proxy /24s taint it, but that /24 is also a campus NAT: with
+    its 1,000 young accounts, the caught ones are too few a share to make it a proxy pool."""
+
+    def tainted(policy: Policy) -> int:
+        limiter = Limiter(policy, secret=SECRET)
+        stream = sorted(traffic.campaign(accounts=120) + campus(1000), key=lambda item: item[0])
+        decisions = [(request, limiter.check(request, now)) for now, request in stream]
+        return sum(
+            decision.rule == "escalation:network-taint"
+            for request, decision in decisions
+            if request.account.startswith("student")
+        )
+
+    relative = DISTILLATION_DEFENSE
+    absolute = Policy.model_validate(
+        {
+            **DISTILLATION_DEFENSE.model_dump(),
+            "escalation": {**DISTILLATION_DEFENSE.escalation.model_dump(), "network_taint_share": 0.0},
+        }
+    )
+    assert tainted(absolute) > 100
+    assert tainted(relative) == 0

@@ -9,6 +9,7 @@ state reflects what was attempted, so a throttled campaign keeps its pattern fla
 from __future__ import annotations
 
 import itertools
+import math
 import struct
 import threading
 from time import perf_counter
@@ -245,7 +246,7 @@ class Decider:
             and (scoped or self.patterns.routed(facts, out, start))
             and not any(outcome.enforced for outcome in outcomes)
         ):
-            decision = self._taint(facts)
+            decision = self._taint(facts, out, start)
             if decision is not None:
                 outcomes.append(decision)
         if not outcomes:
@@ -391,7 +392,7 @@ class Decider:
             f"{per}:{key:x}" for key in self.builder.kind_keys(per, facts.request, facts.network, facts.account, {})
         ]
 
-    def _taint(self, facts: RequestFacts) -> Decision | None:
+    def _taint(self, facts: RequestFacts, out: np.ndarray, start: int) -> Decision | None:
         escalation, now = self.policy.escalation, facts.now
         checks = []
         if escalation.network_taint and facts.public_network:
@@ -401,6 +402,11 @@ class Decider:
             checks.append(("client", client_key, escalation.client_taint, facts.request.client[:40]))
         for kind, key, threshold, label in checks:
             caught = self.memory.tainted(key, now)
+            if caught >= threshold and kind == "network" and escalation.network_taint_share:
+                # Relative to the young accounts on the prefix: a few caught among a campus NAT's thousands of
+                # new accounts do not make the campus a proxy pool; most of a pool's accounts get caught.
+                pool = self.patterns.network_young(facts, out, start)
+                threshold = max(threshold, math.ceil(escalation.network_taint_share * pool))
             if caught >= threshold:
                 return finish(
                     f"escalation:{kind}-taint",

@@ -83,6 +83,10 @@ class RequestFacts:
     """Young accounts on the request's network when they are most of its senders (set when a rule needs it)."""
     unproven: bool = False
     """Whether the account counts as young only because the limiter has no history of it (``Context.proven_after``)."""
+    part_keys: int = 0
+    """How many of the template span's keys, its last ones, are part keys."""
+    part_counts: dict[int, int] | None = None
+    """The account's request count on each flagged part key, counted once per request (several rules read it)."""
     counted: bool = False
     """Whether this request was already counted on a flagged pattern (and caught, if so) by an earlier rule: a
     request that several rules flag counts once towards persistence, and is caught once."""
@@ -177,6 +181,7 @@ class FactsBuilder:
                 age = 0.0
             standing = _YOUNG if age < self._young_age else _TRUSTED if age >= self._trusted_age else _ESTABLISHED
         template: list[int] = []
+        part_keys = 0
         bands: list[int] = []
         content = 0
         if self.compiled.needs_text and request.text:
@@ -192,7 +197,9 @@ class FactsBuilder:
             # A young account's request also carries its parts' keys (frames assembled from shared parts); pattern
             # rules act on young accounts only, and parts cost a pass of plain Python over the text.
             if standing is _YOUNG and self.parts.limit:
-                template += self.parts.keys(ask)
+                found = self.parts.keys(ask)
+                template += found
+                part_keys = len(found)
             # SimHash over the few shingles of a short frame makes unrelated short prompts that share most of their
             # words near-duplicates (3,000 new users asking "Explain how {x} works in simple terms." would fan out);
             # a short frame is keyed whole by the template key anyway, so bands count only for long frames.
@@ -224,6 +231,7 @@ class FactsBuilder:
             network_key if public else account,
             started=started,
             generation=self.generation,
+            part_keys=part_keys,
         )
 
     def _assemble(

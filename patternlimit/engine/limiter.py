@@ -104,6 +104,7 @@ class Limiter:
             flags=capacity.flags,
             policy=self.policy.escalation,
             proven_after=self.policy.context.proven_after,
+            window=self.policy.window,
         )
         patterns = PatternRules(self.policy, compiled, self._state, memory, labels, self._facts, journal)
         limits_storage = ClockedMemoryStorage(max_keys=capacity.accounts)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from patternlimit._tables import BoundedTable, SegmentedTable
 from patternlimit.engine.history import History
+from patternlimit.engine.persistence import PairCounts
 from patternlimit.policy.decision import PatternRef
 from patternlimit.policy.models import Escalation as EscalationPolicy
 
@@ -54,8 +55,11 @@ class Memory:
     accounts on a flagged pattern (each with one hit, never caught) churns probation only, so it cannot make the
     limiter forget the penalties and offences of the accounts it caught."""
 
-    def __init__(self, *, accounts: int, flags: int, policy: EscalationPolicy, proven_after: float = 0.0) -> None:
+    def __init__(
+        self, *, accounts: int, flags: int, policy: EscalationPolicy, proven_after: float = 0.0, window: float = 0.0
+    ) -> None:
         self.policy = policy
+        self.part_hits = PairCounts(window or policy.memory)
         self.history = History(proven_after, accounts)
         self.accounts: SegmentedTable[int, AccountRecord] = SegmentedTable(accounts)
         self.flags: SegmentedTable[int, Flag] = SegmentedTable(flags)

@@ -74,6 +74,7 @@ class PatternRules:
         rules = compiled.pattern_rules
         self._rules = rules
         self._kind_index = {kind: index for index, kind in enumerate(compiled.kinds)}
+        self._part_hits = policy.fingerprint.part_hits
         self._network_span = self._kind_index.get("network")
         self._aged = [any(condition.code == AGE_CODE for condition in rule.conditions) for rule in rules]
         self._routed = [
@@ -120,9 +121,12 @@ class PatternRules:
         routed = self._routed[index] if any(self._routed[index]) else None
         if routed and facts.network_accounts is None:
             facts.network_accounts = self._network_accounts(facts, measures)
+        parts = end - facts.part_keys if rule.kind == "template" and facts.part_keys else end
         for position in range(start, end):
             key = facts.keys[position]
             if allowed and key in allowed:
+                continue
+            if position >= parts and (matched >> position & 1 or key in flags) and not self._persistent(facts, key):
                 continue
             if (
                 matched >> position & 1
@@ -143,6 +147,18 @@ class PatternRules:
             return None
         position, matches = chosen
         return self._on_flagged(rule, facts, rule.kind, facts.keys[position], measures[position], matches)
+
+    def _persistent(self, facts: RequestFacts, key: int) -> bool:
+        """Whether the request's account has sent part ``key`` on ``part_hits`` requests (this one included) while
+        it met a rule or was flagged: a stock sentence that many new users each send once is no campaign's part.
+        Counted once per request, whichever rules read it."""
+        counts = facts.part_counts
+        if counts is None:
+            counts = facts.part_counts = {}
+        count = counts.get(key)
+        if count is None:
+            count = counts[key] = self.memory.part_hits.hit(facts.account, key, facts.now)
+        return count >= self._part_hits
 
     def measures(self, key: int, row: list[float], facts: RequestFacts) -> dict[str, float]:
         """The named measures of ``key`` from its output row (estimates the kernel skipped are computed now)."""
@@ -208,15 +224,19 @@ class PatternRules:
                 if measure == "account_networks":
                     value = float(facts.account_networks)
                 elif measure == "network_accounts" and out is not None:
-                    if facts.network_accounts is None:
-                        rows = out[start : start + len(facts.keys)].tolist()
-                        facts.network_accounts = self._network_accounts(facts, rows)
-                    value = facts.network_accounts
+                    value = self.network_young(facts, out, start)
                 else:
                     continue
                 if low <= value <= high:
                     return True
         return False
+
+    def network_young(self, facts: RequestFacts, out: Any, start: int) -> float:
+        """The young accounts on the request's network when they are most of its senders (0 otherwise), from the
+        kernel's output rows ``out``; computed once per request."""
+        if facts.network_accounts is None:
+            facts.network_accounts = self._network_accounts(facts, out[start : start + len(facts.keys)].tolist())
+        return facts.network_accounts
 
     def _routed_enough(self, index: int, facts: RequestFacts, key: int, row: list[float]) -> bool:
         """Whether the request meets a rule's routing conditions (``when``) and one of its ``when_any`` conditions

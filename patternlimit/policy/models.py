@@ -248,6 +248,9 @@ class Escalation(_Model):
     * ``network_taint`` / ``client_taint``: a *young* account arriving on a network prefix (or client fingerprint)
       on which this many accounts were already caught starts throttled (0 disables); established accounts are
       never tainted, so a corporate NAT is safe;
+    * ``network_taint_share``: a network is tainted only once its caught accounts are also at least this share of
+      the young accounts on it (when they are most of its senders): most of a proxy pool's accounts get caught, a
+      few among a campus NAT's thousands of new accounts do not make it one (0: the count alone);
     * ``block_after``: an account caught this many times is blocked instead of throttled (0: never block);
     * ``scope``: what a penalty and a taint apply to: ``"pattern"`` (the default) the account's requests on
       flagged patterns only, so a new user caught on a shared starter prompt is still served on their own work;
@@ -257,6 +260,7 @@ class Escalation(_Model):
     account_penalty: Duration = 6 * 3600.0
     memory: PositiveDuration = 24 * 3600.0
     network_taint: int = Field(default=3, ge=0, le=1_000_000)
+    network_taint_share: float = Field(default=0.05, ge=0.0, le=1.0)
     client_taint: int = Field(default=0, ge=0, le=1_000_000)
     block_after: int = Field(default=0, ge=0, le=1_000_000)
     scope: Literal["pattern", "account"] = "pattern"
@@ -268,9 +272,13 @@ class Fingerprinting(_Model):
     max_bytes: int = Field(default=65536, ge=64, le=16 * 1024 * 1024)
     edge_tokens: int = Field(default=8, ge=1, le=64)
     bands: Literal[1, 2, 4, 8] = 4
-    parts: int = Field(default=0, ge=0, le=8)
+    parts: int = Field(default=8, ge=0, le=8)
     """Part keys (instruction sentences, :mod:`patternlimit.fingerprint.parts`) counted with the template keys of a
     young account's request; 0: none."""
+    part_hits: int = Field(default=2, ge=1, le=255)
+    """Requests an account must send with one flagged part key before a rule acts on it through that key
+    (:mod:`patternlimit.engine.persistence`): a stock sentence reaches many new users once, a campaign's parts come
+    back on every request. 1: act on the first."""
     ipv4_prefix: int = Field(default=24, ge=8, le=32)
     ipv6_prefix: int = Field(default=48, ge=16, le=128)
 
@@ -280,9 +288,9 @@ class Capacity(_Model):
 
     count_width: int = Field(default=1 << 16, ge=64, le=1 << 24)
     count_depth: int = Field(default=4, ge=1, le=16)
-    spread_width: int = Field(default=1 << 14, ge=64, le=1 << 22)
+    spread_width: int = Field(default=1 << 16, ge=64, le=1 << 22)
     spread_depth: int = Field(default=3, ge=1, le=8)
-    precision: int = Field(default=6, ge=4, le=10)
+    precision: int = Field(default=5, ge=4, le=10)
     top_capacity: int = Field(default=1024, ge=16, le=1 << 16)
     seen_bits: int = Field(default=1 << 24, ge=1 << 10, le=1 << 32)
     """Bits per bucket of the filter that tells new texts from copies: about 2% false positives at

@@ -57,11 +57,12 @@ _MASS_FAN_OUT: dict[Measure, Threshold] = {
 _ROUTED: dict[Measure, Threshold] = {
     # Routed through proxies, either way: the request's account used three or more networks among its last eight
     # requests (a rotating proxy hands out a prefix per request; a household keeps one, a phone adds its
-    # carrier's), or its network carries eight or more young accounts that are most of its senders (a proxy pool;
-    # a person's home network carries one, and the sketch's noise floor is about three). New users of a tool that
-    # went viral, a hackathon or a launch crowd send from their own networks and meet neither.
+    # carrier's), or its network carries six or more young accounts that are most of its senders (a proxy pool of
+    # sticky sessions; a person's home network carries one or two, and at the default capacity the sketch's noise
+    # floor is about one). New users of a tool that went viral, a hackathon or a launch crowd send from their own
+    # networks and meet neither.
     "account_networks": Threshold(min=3),
-    "network_accounts": Threshold(min=8),
+    "network_accounts": Threshold(min=6),
 }
 
 

@@ -95,7 +95,8 @@ def test_the_status_page_renders_the_top_patterns_in_headless_chromium(tmp_path:
         data = httpx.get(f"{url}/v1/status", timeout=10).json()
         template = next(row for row in data["top"] if row["kind"] == "template")
         assert template["action"] == "throttle" and template["flagged_by"] == "template-fan-out"
-        assert template["accounts"] > 60 and template["young_share"] > 0.9
+        # 80 young accounts: the estimates carry the spread sketch's error (18% each at 32 registers)
+        assert template["accounts"] > 60 and template["young_share"] > 0.7
         client = next(row for row in data["top"] if row["kind"] == "client")
         assert client["label"] == MARKUP and client["action"] == "log"
         assert len(data["history"]) >= 6 and data["history"][-1]["counts"]["throttle"] > 0
