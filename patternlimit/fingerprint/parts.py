@@ -29,7 +29,7 @@ MAX_WORDS = 80
 MAX_CHARS = 8192
 """Characters of a text that are cut into parts (its start, where instructions sit, and its end)."""
 
-MAX_PARTS = 24
+MAX_PARTS = 12
 """Candidate sentences examined per text at most: the instructions sit among the first ones."""
 
 _TRAILING = ",.;:!?)'\""
