@@ -14,13 +14,12 @@ import shutil
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from patternlimit._testing.web_servers import ROOT, free_port
+from patternlimit._testing.web_servers import ROOT, free_port, stop, wait_until
 
 PAGE = ROOT / "docs" / "deploy" / "envoy.md"
 
@@ -101,28 +100,15 @@ def envoy(config: Any, listener: int, admin: int, timeout: float = 30.0) -> Iter
         command = [executable, "-c", str(path), "--disable-hot-restart", "--concurrency", "1",
                    "--log-level", "warning", "--use-dynamic-base-id"]  # fmt: skip
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+
+        def live() -> bool:
+            return httpx.get(f"http://127.0.0.1:{admin}/ready", timeout=1).text.strip() == "LIVE"
+
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if process.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(f"envoy exited {process.returncode}: {log.read().decode()[-3000:]}")
-                try:
-                    if httpx.get(f"http://127.0.0.1:{admin}/ready", timeout=1).text.strip() == "LIVE":
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"envoy was not LIVE within {timeout} s")
-                time.sleep(0.05)
+            wait_until(process, log, live, timeout, "envoy (LIVE)", poll=0.05)
             yield Envoy(f"http://127.0.0.1:{listener}", f"http://127.0.0.1:{admin}", process)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, grace=10.0)
 
 
 class _Echo(http.server.BaseHTTPRequestHandler):

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -68,12 +68,45 @@ def serve(name: str, kind: str, target: str, timeout: float = 40.0) -> Iterator[
             _wait_ready(process, url, timeout, log, workers=kind != "uvicorn")
             yield Server(name, url, process)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
+
+
+def stop(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:
+    """Terminate ``process``, and kill it if it has not exited after ``grace`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def wait_until(
+    process: subprocess.Popen[bytes],
+    log: IO[bytes],
+    ready: Callable[[], bool],
+    timeout: float,
+    name: str,
+    poll: float = 0.1,
+) -> None:
+    """Until ``ready()`` is true (an HTTP error counts as not yet); a clear error with the tail of ``log`` (the
+    process's stderr) if ``process`` exits first, or after ``timeout`` seconds."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            log.seek(0)
+            tail = log.read().decode(errors="replace")[-3000:]
+            raise RuntimeError(f"{name} exited {process.returncode}: {tail}")
+        try:
+            if ready():
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name} was not ready within {timeout} s")
+        time.sleep(poll)
 
 
 def _wait_ready(process: subprocess.Popen[bytes], url: str, timeout: float, log: IO[bytes], *, workers: bool) -> None:
@@ -144,24 +177,8 @@ def patternlimit_serve(
         process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=log)
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if process.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(f"patternlimit serve exited: {log.read().decode(errors='replace')[-3000:]}")
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"patternlimit serve did not answer /healthz within {timeout} s")
-                time.sleep(0.1)
+            wait_until(process, log, lambda: httpx.get(f"{url}/healthz", timeout=1).status_code == 200, timeout,
+                       "patternlimit serve (/healthz)")  # fmt: skip
             yield url, process, log
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
