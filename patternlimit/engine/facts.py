@@ -195,7 +195,7 @@ class FactsBuilder:
             if fingerprint.template:
                 template = [fingerprint.template, *fingerprint.edges]
             # A young account's request also carries its parts' keys (frames assembled from shared parts); pattern
-            # rules act on young accounts only, and parts cost a pass of plain Python over the text.
+            # rules act on young accounts only, and parts cost a kernel pass over the text and a hash per part.
             if standing is _YOUNG and self.parts.limit:
                 found = self.parts.keys(ask)
                 template += found

@@ -15,8 +15,11 @@ text. The cost is linear in the text and capped at :data:`MAX_CHARS` characters.
 
 from __future__ import annotations
 
+import numpy as np
 import xxhash
 
+from patternlimit._kernels import parts as kernel
+from patternlimit._kernels.entry import direct
 from patternlimit.fingerprint.normalise import normalise
 from patternlimit.keying import Keyring
 
@@ -33,46 +36,69 @@ MAX_PARTS = 12
 """Candidate sentences examined per text at most: the instructions sit among the first ones."""
 
 _TRAILING = ",.;:!?)'\""
+_MAX_BYTES = 4 * MAX_CHARS + 1
+"""The longest UTF-8 a capped text can have (NFKC can lengthen it: the kernel's buffer is sized per call then)."""
 
 
 class PartFingerprinter:
-    """Part keys of texts under one deployment's :class:`~patternlimit.keying.Keyring`; see the module docstring."""
+    """Part keys of texts under one deployment's :class:`~patternlimit.keying.Keyring`; see the module docstring.
 
-    __slots__ = ("_seed", "limit")
+    The sentences are cut and checked by a numba kernel (:mod:`patternlimit._kernels.parts`), whose plain-Python
+    twin :func:`patternlimit._kernels.reference.parts.examined_words` states the rules; only the keyed hash of each
+    accepted sentence is computed here. Not thread-safe: one instance per thread (the limiter's is used under its
+    lock)."""
+
+    __slots__ = ("_canon", "_kernel", "_seed", "_spans", "limit")
 
     def __init__(self, keyring: Keyring, *, limit: int = 4) -> None:
         self._seed = keyring.seed("fingerprint:part")
         self.limit = limit
+        self._canon = np.empty(_MAX_BYTES, dtype=np.uint8)
+        self._spans = np.zeros((MAX_PARTS, 3), dtype=np.int64)
+        self._kernel = direct(
+            kernel.part_candidates, b"", self._canon, self._spans, MAX_PARTS, MIN_WORDS, MAX_WORDS, 2 * MIN_WORDS
+        )
 
     def keys(self, text: str | bytes | bytearray | memoryview) -> list[int]:
         """The ``limit`` smallest part keys of ``text`` (fewer when it has fewer parts), smallest first."""
         if not self.limit:
             return []
+        seed, digest = self._seed, xxhash.xxh3_64_intdigest
+        found = {digest(words, seed) >> 1 for words in self.words(text) if words is not None}
+        return sorted(found)[: self.limit]
+
+    def words(self, text: str | bytes | bytearray | memoryview) -> list[bytes | None]:
+        """The examined sentences of ``text`` in order, each its words joined by single spaces (UTF-8) when it is an
+        instruction-like part, else ``None``: what :meth:`keys` hashes."""
         if not isinstance(text, str):
             text = bytes(text).decode("utf-8", "replace")
         if len(text) > MAX_CHARS:
             half = MAX_CHARS // 2
             text = text[:half] + "\n" + text[-half:]
-        text = _without_fences(text)
-        # Sentence ends become line ends (str.replace runs in C: a regex split costs ten times as much).
-        text = normalise(text).replace(". ", ".\n").replace("? ", "?\n").replace("! ", "!\n").replace("; ", ";\n")
-        seed, trailing, digest = self._seed, _TRAILING, xxhash.xxh3_64_intdigest
-        found: set[int] = set()
-        examined = 0
-        for piece in text.split("\n"):
-            if len(piece) < 2 * MIN_WORDS or piece[0] in " \t":  # too short, or indented: code or a listing
-                continue
-            tokens = piece.split()
-            if not MIN_WORDS <= len(tokens) <= MAX_WORDS:
-                continue
-            examined += 1
-            if examined > MAX_PARTS:
-                break
-            words = [token.rstrip(trailing) for token in tokens]
-            # Plain words only: a sentence with a number, an identifier, a path or a symbol is payload or output.
-            if all(word.isalpha() for word in words):
-                found.add(digest(" ".join(words).encode("utf-8", "surrogatepass"), seed) >> 1)
-        return sorted(found)[: self.limit]
+        data = normalise(_without_fences(text)).encode("utf-8", "surrogatepass")
+        canon = self._canon
+        if len(data) > len(canon):
+            canon = np.empty(len(data), dtype=np.uint8)
+        count = self._kernel(data, canon, self._spans, MAX_PARTS, MIN_WORDS, MAX_WORDS, 2 * MIN_WORDS)
+        if not count:
+            return []
+        out: list[bytes | None] = []
+        for start, end, status in self._spans[:count].tolist():
+            if status == kernel.ACCEPTED:
+                out.append(canon[start:end].tobytes())
+            elif status == kernel.UNICODE:
+                out.append(_unicode_words(data[start:end]))
+            else:
+                out.append(None)
+        return out
+
+
+def _unicode_words(piece: bytes) -> bytes | None:
+    """The words of a piece with non-ASCII characters, joined, if every token is a word by ``str.isalpha``."""
+    words = [token.rstrip(_TRAILING) for token in piece.decode("utf-8", "surrogatepass").split()]
+    if all(word.isalpha() for word in words):
+        return " ".join(words).encode("utf-8", "surrogatepass")
+    return None
 
 
 def _without_fences(text: str) -> str:
