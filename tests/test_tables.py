@@ -153,3 +153,14 @@ def test_segmented_table_never_exceeds_capacity_and_agrees_with_a_dict_on_what_i
             table.pop(key)
         assert len(table) <= 6 and table.protected <= 3
         assert sorted(table) == sorted(k for k, _ in table.items())
+
+
+@given(st.lists(st.integers(0, 30), max_size=60), st.lists(st.integers(0, 30), max_size=20))
+def test_intersection_is_the_keys_held_in_either_segment(puts: list[int], asked: list[int]) -> None:
+    tables: list[BoundedTable[int, int] | SegmentedTable[int, int]] = [BoundedTable(8, order="used"), SegmentedTable(8)]
+    for table in tables:
+        for index, key in enumerate(puts):
+            table.put(key, key)
+            if index % 3 == 0 and isinstance(table, SegmentedTable):
+                table.protect(key)
+        assert table.intersection(asked) == {key for key in asked if key in table}

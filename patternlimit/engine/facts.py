@@ -87,6 +87,11 @@ class RequestFacts:
     """How many of the template span's keys, its last ones, are part keys."""
     part_counts: dict[int, int] | None = None
     """The account's request count on each flagged part key, counted once per request (several rules read it)."""
+    flagged_keys: set[int] | None = None
+    """Those of ``keys`` that hold a flag, found once per request by the decider and kept current as its rules flag
+    keys or find flags expired (several rules read it)."""
+    routed_rules: dict[int, bool] | None = None
+    """Per pattern rule that reads only the request's own routing, whether the request meets it (once a request)."""
     counted: bool = False
     """Whether this request was already counted on a flagged pattern (and caught, if so) by an earlier rule: a
     request that several rules flag counts once towards persistence, and is caught once."""

@@ -114,7 +114,10 @@ class PatternRules:
         """Flag every key of the rule's kind that meets it; decide on the first matching (or remembered) one.
         ``matched`` has bit ``p`` set when key ``p`` meets the rule's conditions (all but ``pattern_age``);
         ``allowed`` keys (an operator's override) are neither flagged nor acted on."""
-        now, flags, memory = facts.now, self.memory.flags, self.memory
+        now, memory = facts.now, self.memory
+        flags = facts.flagged_keys
+        if flags is None:  # facts not concluded by the decider (a caller of evaluate alone)
+            flags = facts.flagged_keys = self.memory.flags.intersection(facts.keys)
         chosen: tuple[int, bool] | None = None
         start, end = facts.spans[self._kind_index[rule.kind]]
         aged = self._aged[index]
@@ -135,13 +138,16 @@ class PatternRules:
             ):
                 if not rule.shadow:
                     memory.flag(key, rule.name, now)
+                    flags.add(key)
                     if self.journal is not None:
                         self.journal.event("f", key, rule.name, now + self.policy.escalation.memory)
                 if chosen is None or not chosen[1]:
                     chosen = (position, True)
             elif chosen is None and key in flags:
                 flag = memory.flagged(key, now)
-                if flag is not None and flag.rule == rule.name and self._fits(index, facts, key, measures[position]):
+                if flag is None:
+                    flags.discard(key)  # expired, and dropped from the table
+                elif flag.rule == rule.name and self._fits(index, facts, key, measures[position]):
                     chosen = (position, False)
         if chosen is None:
             return None
@@ -249,14 +255,17 @@ class PatternRules:
         ):
             return True
         if self._routing_only[index]:
-            networks = float(facts.account_networks)
-            pool = facts.network_accounts if facts.network_accounts is not None else math.nan
-            values = {"account_networks": networks, "network_accounts": pool}
-        else:
-            values = self.measures(key, row, facts)
-        if not all(low <= values.get(measure, math.nan) <= high for measure, low, high in every):
-            return False
-        return not one_of or any(low <= values.get(measure, math.nan) <= high for measure, low, high in one_of)
+            # The same for every key of the request: decided once.
+            known = facts.routed_rules
+            if known is None:
+                known = facts.routed_rules = {}
+            answer = known.get(index)
+            if answer is None:
+                networks = float(facts.account_networks)
+                pool = facts.network_accounts if facts.network_accounts is not None else math.nan
+                answer = known[index] = _meets(every, one_of, {"account_networks": networks, "network_accounts": pool})
+            return answer
+        return _meets(every, one_of, self.measures(key, row, facts))
 
     def _aged_enough(self, rule: CompiledPatternRule, key: int, now: float) -> bool:
         """Whether ``key`` meets the rule's ``pattern_age`` conditions (the kernel checked all the others)."""
@@ -352,3 +361,12 @@ class PatternRules:
         self.memory.caught(record, rule, pattern, now, network, client, facts.account)
         if self.journal is not None:
             self.journal.event("c", facts.account, rule, pattern.kind, pattern.label, pattern.key, now, network, client)
+
+
+def _meets(
+    every: tuple[tuple[str, float, float], ...], one_of: tuple[tuple[str, float, float], ...], values: dict[str, float]
+) -> bool:
+    """Whether ``values`` meet every condition of ``every`` and one of ``one_of`` (when there are any)."""
+    if not all(low <= values.get(measure, math.nan) <= high for measure, low, high in every):
+        return False
+    return not one_of or any(low <= values.get(measure, math.nan) <= high for measure, low, high in one_of)
