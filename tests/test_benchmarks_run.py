@@ -36,3 +36,20 @@ def test_the_sidecar_http_benchmark_runs_once():
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "protocol overhead" in result.stdout and "N=2 / N=1" in result.stdout, result.stdout
+
+
+def test_the_scale_out_benchmark_runs_once():
+    """``python -m benchmarks.scale_out`` on a small stream: two real processes on one real Redis, each reads every
+    record the other served."""
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.scale_out", "600", "--hosts", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    hosts = [line for line in result.stdout.splitlines() if line.startswith("N=2 host")]
+    assert len(hosts) == 2 and all("applied 250 of 250 served elsewhere" in line for line in hosts), result.stdout
+    assert "of a core on sync" in result.stdout
