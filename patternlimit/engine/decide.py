@@ -219,8 +219,9 @@ class Decider:
             facts.standing = _ESTABLISHED
         outcomes: list[Decision | Outcome] = []
         flags = self.memory.flags
-        present = facts.flagged_keys = flags.intersection(facts.keys) if flags else set()
-        flagged = bool(present)
+        # Most requests touch no flagged key: the disjointness test is cheaper than building the intersection.
+        flagged = bool(flags) and not flags.isdisjoint(facts.keys)
+        facts.flagged_keys = flags.intersection(facts.keys) if flagged else set()
         # A penalty and a taint apply to the requests on patterns an enforcing rule flagged (scope "pattern"): a
         # hackathon participant caught on the shared starter prompt is still served on their own work. A penalty
         # also follows an account that hops networks as an enforcing rule's routing conditions say, whatever its
