@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 import redis
 import redis.asyncio
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -75,13 +76,14 @@ class _Keys:
         self.shipped = f"{tag}:shipped:"
 
 
-def client_options(spec: StorageSpec) -> dict[str, Any]:
+def client_options(spec: StorageSpec, *, asynchronous: bool = False) -> dict[str, Any]:
     options = spec.options
     return {
         "socket_timeout": options.timeout,
         "socket_connect_timeout": options.connect_timeout,
         # No retries inside redis-py: one failed call must cost one timeout, and the limiter backs off itself.
-        "retry": Retry(NoBackoff(), 0),
+        # An asyncio client takes the asyncio Retry (redis-py 8.2 warns on, and converts, a synchronous one).
+        "retry": AsyncRetry(NoBackoff(), 0) if asynchronous else Retry(NoBackoff(), 0),
     }
 
 
@@ -131,8 +133,8 @@ def connect_async(spec: StorageSpec) -> Any | None:
     if not isinstance(target, str):
         return None
     if spec.cluster:
-        return redis.asyncio.RedisCluster.from_url(target, **client_options(spec))
-    return redis.asyncio.Redis.from_url(target, **client_options(spec))
+        return redis.asyncio.RedisCluster.from_url(target, **client_options(spec, asynchronous=True))
+    return redis.asyncio.Redis.from_url(target, **client_options(spec, asynchronous=True))
 
 
 class RedisLog:
