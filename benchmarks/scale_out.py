@@ -6,9 +6,10 @@ each deciding its share (every N-th request) of one fixed stream of REQUESTS 2 K
 in-memory benchmark's accounts and prompts, ``benchmarks.test_redis.build_requests``) through ``check()`` in
 eventual mode. When every process is done, each syncs until it has read every other's records, and reports:
 
-- the CPU time, from the end of the warm-up on, its sync thread spent absorbing the others' records (decoding and replaying them into its sketches
-  under the limiter's lock: ``Replicator._absorb``), and the whole exchange (Redis round trips and the reply's
-  parsing included: ``Replicator._exchange_all``), each measured with ``time.thread_time`` in the thread doing it;
+- the CPU time, from the end of the warm-up on, its sync thread spent absorbing the others' records (decoding and
+  replaying them into its sketches under the limiter's lock: ``Replicator._absorb``), and the whole exchange
+  (Redis round trips and the reply's parsing included: ``Replicator._exchange_all``), each measured with
+  ``time.thread_time`` in the thread doing it;
 - how many requests the others served (the records it applied).
 
 From those, per host: sync CPU per 1,000 requests served elsewhere, and the share of a core that a host would
@@ -45,46 +46,41 @@ def host(index: int, hosts: int, url: str, namespace: str, count: int, barrier: 
     spent = {"absorb": 0.0, "exchange": 0.0, "applied": 0}
     absorb, exchange, apply = replicator._absorb, replicator._exchange_all, replicator.port.apply
 
-    def timed_absorb(*args: Any, **kwargs: Any) -> None:
-        started = time.thread_time()
-        try:
-            absorb(*args, **kwargs)
-        finally:
-            spent["absorb"] += time.thread_time() - started
+    def timed(name: str, call: Any) -> Any:
+        """``call``, adding the CPU time of the thread running it to ``spent[name]``."""
 
-    def timed_exchange(*args: Any, **kwargs: Any) -> None:
-        started = time.thread_time()
-        try:
-            exchange(*args, **kwargs)
-        finally:
-            spent["exchange"] += time.thread_time() - started
+        def wrapper(*args: Any, **kwargs: Any) -> None:
+            started = time.thread_time()
+            try:
+                call(*args, **kwargs)
+            finally:
+                spent[name] += time.thread_time() - started
+
+        return wrapper
 
     def counted_apply(batch: Any) -> int:
         spent["applied"] += len(batch.observations)
         return int(apply(batch))
 
-    replicator._absorb = timed_absorb  # type: ignore[method-assign]
-    replicator._exchange_all = timed_exchange  # type: ignore[method-assign]
+    replicator._absorb = timed("absorb", absorb)  # type: ignore[method-assign]
+    replicator._exchange_all = timed("exchange", exchange)  # type: ignore[method-assign]
     replicator.port.apply = counted_apply  # type: ignore[method-assign]
     for request in stream[:WARM]:  # compile, connect and join (a snapshot, if a peer wrote one) before counting
         limiter.check(request, NOW)
     limiter.sync()
     barrier.wait()
     limiter.sync()
-    joined = spent["applied"]
     spent.update(absorb=0.0, exchange=0.0, applied=0)
     started = time.perf_counter()
-    for request in stream[50:]:
+    for request in stream[WARM:]:
         limiter.check(request, NOW)
     served = time.perf_counter() - started
     barrier.wait()  # every host has decided its share (its records are shipped within a sync interval)
     # The others' requests after the warm-up (a peer's warm-up may reach this host inside a snapshot instead).
     others = count - len(stream) - WARM * (hosts - 1)
     deadline = time.monotonic() + 60.0
-    while joined + spent["applied"] < count - len(stream) and time.monotonic() < deadline:
+    while spent["applied"] < others and time.monotonic() < deadline:
         limiter.sync()
-        if spent["applied"] >= others:
-            break
         time.sleep(0.05)
     limiter.close()
     results.put((index, len(stream) - WARM, others, spent["applied"], spent["absorb"], spent["exchange"], served))

@@ -10,46 +10,31 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_every_benchmark_runs_once():
+def run_module(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m ARGS`` from the project's root; fails the test with the output's tail unless it exits 0."""
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "benchmarks", "-q", "--benchmark-disable", "-p", "no:cacheprovider"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    return result
+
+
+def test_every_benchmark_runs_once():
+    result = run_module("pytest", "benchmarks", "-q", "--benchmark-disable", "-p", "no:cacheprovider")
     assert " passed" in result.stdout.splitlines()[-1]
 
 
 def test_the_sidecar_http_benchmark_runs_once():
     """``python -m benchmarks.sidecar_http --quick``: real ``patternlimit serve`` processes (one worker on
     memory://, then one and two workers on a real Redis), one short round each."""
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.sidecar_http", "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    result = run_module("benchmarks.sidecar_http", "--quick")
     assert "protocol overhead" in result.stdout and "N=2 / N=1" in result.stdout, result.stdout
 
 
 def test_the_scale_out_benchmark_runs_once():
     """``python -m benchmarks.scale_out`` on a small stream: two real processes on one real Redis, each reads every
     record the other served."""
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.scale_out", "600", "--hosts", "2"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    result = run_module("benchmarks.scale_out", "600", "--hosts", "2")
     hosts = [line for line in result.stdout.splitlines() if line.startswith("N=2 host")]
     assert len(hosts) == 2 and all("applied 250 of 250 served elsewhere" in line for line in hosts), result.stdout
     assert "of a core on sync" in result.stdout

@@ -87,9 +87,9 @@ class RequestFacts:
     """How many of the template span's keys, its last ones, are part keys."""
     part_counts: dict[int, int] | None = None
     """The account's request count on each flagged part key, counted once per request (several rules read it)."""
-    flagged_keys: set[int] | None = None
-    """Those of ``keys`` that hold a flag, found once per request by the decider and kept current as its rules flag
-    keys or find flags expired (several rules read it)."""
+    flagged_keys: set[int] = field(default_factory=set, compare=False)
+    """Those of ``keys`` that hold a flag, found once per request by the decider before any rule reads it, and kept
+    current as its rules flag keys or find flags expired (several rules read it)."""
     routed_rules: dict[int, bool] | None = None
     """Per pattern rule that reads only the request's own routing, whether the request meets it (once a request)."""
     counted: bool = False

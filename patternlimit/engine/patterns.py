@@ -116,8 +116,6 @@ class PatternRules:
         ``allowed`` keys (an operator's override) are neither flagged nor acted on."""
         now, memory = facts.now, self.memory
         flags = facts.flagged_keys
-        if flags is None:  # facts not concluded by the decider (a caller of evaluate alone)
-            flags = facts.flagged_keys = self.memory.flags.intersection(facts.keys)
         chosen: tuple[int, bool] | None = None
         start, end = facts.spans[self._kind_index[rule.kind]]
         aged = self._aged[index]
