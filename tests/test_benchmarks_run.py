@@ -38,3 +38,16 @@ def test_the_scale_out_benchmark_runs_once():
     hosts = [line for line in result.stdout.splitlines() if line.startswith("N=2 host")]
     assert len(hosts) == 2 and all("applied 250 of 250 served elsewhere" in line for line in hosts), result.stdout
     assert "of a core on sync" in result.stdout
+
+
+def test_the_campaign_variants_run_once_small():
+    """``python -m benchmarks.campaign_variants`` at a tenth of the volume over four hours: one line per variant."""
+    result = run_module("benchmarks.campaign_variants", "--hours", "4", "--scale", "0.1", "default", "600-prefixes")
+    lines = result.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["default", "600-prefixes"], result.stdout
+    assert all("campaign leak" in line and "legitimate stopped" in line for line in lines)
+    unknown = subprocess.run(
+        [sys.executable, "-m", "benchmarks.campaign_variants", "no-such-variant"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert unknown.returncode == 2 and "600-prefixes" in unknown.stderr

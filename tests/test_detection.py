@@ -271,3 +271,89 @@ def test_a_few_caught_accounts_do_not_taint_a_campus_of_thousands_of_new_account
     )
     assert tainted(absolute) > 100
     assert tainted(relative) == 0
+
+
+def own_homes(accounts: int, per_account: int, gap: float, seed: int = 5) -> list[tuple[float, Request]]:
+    """Young accounts, each on its own home address for all its requests (no hopping, no shared prefix: the
+    routing measures see nothing), sending the templated campaign prompt every ``gap`` seconds (+-20%)."""
+    rng = random.Random(seed)
+    out = []
+    for index in range(accounts):
+        address, created = home(rng), traffic.START - rng.uniform(0, DAY)
+        time = traffic.START + rng.uniform(0, 600)
+        for _ in range(per_account):
+            text = traffic.campaign_prompt(rng)
+            out.append((time, Request(account=f"own-{index}", ip=address, text=text, account_created_at=created)))
+            time += gap * rng.uniform(0.8, 1.2)
+    return traffic.stream(out)
+
+
+def persistence_free(policy: Policy) -> Policy:
+    rules = [
+        rule.model_copy(update={"when_any": {k: v for k, v in rule.when_any.items() if k != "account_persistence"}})
+        if rule.type == "pattern"
+        else rule
+        for rule in policy.rules
+    ]
+    return policy.model_copy(update={"rules": rules})
+
+
+def test_accounts_that_keep_working_a_flagged_pattern_are_stopped_whatever_their_routing():
+    """A proxy pool with a prefix per account hides the routing; persistence does not: each account is acted on
+    from its fourth half-hour on flagged patterns, never before, and without the condition none would be."""
+    requests = own_homes(accounts=80, per_account=10, gap=1800.0)
+    decisions = _decide(DISTILLATION_DEFENSE, requests)
+    assert stopped(_decide(persistence_free(DISTILLATION_DEFENSE), requests)) == 0
+    assert stopped(decisions) > 0.4 * len(decisions)
+    # The decisions that caught an account (the later ones are its penalty's).
+    caught = [decision for decision in decisions if decision.enforced and "young_accounts" in (decision.scores or {})]
+    assert caught and min(decision.scores["account_persistence"] for decision in caught) >= 4
+
+
+def test_one_sitting_on_a_flagged_prompt_is_not_persistence():
+    """The same accounts and prompts in one sitting each (ten requests within twenty minutes: one or two
+    half-hours) are served: a hackathon's start or a viral tool's session."""
+    requests = own_homes(accounts=80, per_account=10, gap=120.0)
+    assert stopped(_decide(DISTILLATION_DEFENSE, requests)) == 0
+
+
+def _decide(policy: Policy, requests: list[tuple[float, Request]]) -> list:  # type: ignore[type-arg]
+    limiter = Limiter(policy, secret=SECRET)
+    return [limiter.check(request, now) for now, request in requests]
+
+
+def crowded_prefix(neighbours: int, seed: int = 6) -> tuple[list[tuple[float, Request]], set[str]]:
+    """A flagged campaign template (sixty young accounts on their own homes), and ten more young accounts on one
+    /24 that ``neighbours`` established accounts also send from; each young account sends three requests in one
+    sitting. Returns the requests and the ten accounts on the shared /24."""
+    rng = random.Random(seed)
+    out = list(own_homes(accounts=60, per_account=3, gap=300.0, seed=seed))
+    shared = {f"shared-{index}" for index in range(10)}
+    for account in sorted(shared):
+        time = traffic.START + 1800 + rng.uniform(0, 600)
+        for _ in range(3):
+            ip = f"81.2.69.{rng.randrange(1, 255)}"
+            request = Request(account=account, ip=ip, text=traffic.campaign_prompt(rng), account_created_at=time - 600)
+            out.append((time, request))
+            time += rng.uniform(60, 300)
+    for index in range(neighbours):
+        for step in range(6):
+            request = Request(
+                account=f"neighbour-{index}",
+                ip=f"81.2.69.{10 + index}",
+                text=traffic.organic_prompt(rng),
+                account_created_at=traffic.START - 400 * DAY,
+            )
+            out.append((traffic.START + step * 900 + rng.uniform(0, 300), request))
+    return traffic.stream(out), shared
+
+
+@pytest.mark.parametrize(("neighbours", "acted"), [(1, True), (4, False)])
+def test_a_prefix_is_a_proxy_pool_when_its_young_accounts_are_nearly_all_its_senders(neighbours, acted):
+    """Ten young accounts on one /24 with one established neighbour (91% of its senders) are a pool's; with four
+    (71%) the prefix is a crowded residential one (a launch, a viral tool) and carries no routing evidence."""
+    requests, shared = crowded_prefix(neighbours)
+    decisions = _decide(DISTILLATION_DEFENSE, requests)
+    pairs = zip(requests, decisions, strict=True)
+    on_prefix = [decision for (_, request), decision in pairs if request.account in shared]
+    assert (stopped(on_prefix) > 0) is acted

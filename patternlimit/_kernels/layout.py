@@ -90,11 +90,14 @@ MEASURE_CODES = {
     "network_concentration": 8,
     "account_networks": 9,
     "network_accounts": 10,
+    "account_persistence": 11,
 }
 """Measures by evaluation cost: the raw sketch outputs first, the derived ratios after."""
 AGE_CODE = MEASURE_CODES["pattern_age"]
 """The one measure the rule kernel cannot see (first sightings are kept outside the sketches)."""
-ROUTING_CODES = frozenset({MEASURE_CODES["account_networks"], MEASURE_CODES["network_accounts"]})
+ROUTING_CODES = frozenset(
+    {MEASURE_CODES["account_networks"], MEASURE_CODES["network_accounts"], MEASURE_CODES["account_persistence"]}
+)
 """Measures of the request's routing, which the rule kernel does not see: the engine checks them (an account's
 networks are kept outside the sketches)."""
 REQUEST_CODES = frozenset({MEASURE_CODES["network_share"], MEASURE_CODES["network_concentration"]}) | ROUTING_CODES

@@ -90,6 +90,9 @@ class RequestFacts:
     flagged_keys: set[int] = field(default_factory=set, compare=False)
     """Those of ``keys`` that hold a flag, found once per request by the decider before any rule reads it, and kept
     current as its rules flag keys or find flags expired (several rules read it)."""
+    persistence: int | None = None
+    """The half-hours in which the account sent requests on flagged patterns, this one's included (set once a
+    rule's routing asks for it)."""
     routed_rules: dict[int, bool] | None = None
     """Per pattern rule that reads only the request's own routing, whether the request meets it (once a request)."""
     counted: bool = False

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from patternlimit._tables import BoundedTable, SegmentedTable
 from patternlimit.engine.history import History
-from patternlimit.engine.persistence import PairCounts
+from patternlimit.engine.persistence import PairCounts, PeriodCounts
 from patternlimit.policy.decision import PatternRef
 from patternlimit.policy.models import Escalation as EscalationPolicy
 
@@ -60,6 +60,7 @@ class Memory:
     ) -> None:
         self.policy = policy
         self.part_hits = PairCounts(window or policy.memory)
+        self.persistence = PeriodCounts(policy.memory)
         self.history = History(proven_after, accounts)
         self.accounts: SegmentedTable[int, AccountRecord] = SegmentedTable(accounts)
         self.flags: SegmentedTable[int, Flag] = SegmentedTable(flags)

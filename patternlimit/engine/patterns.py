@@ -39,8 +39,11 @@ from patternlimit.sketches.state import SketchState
 from patternlimit.storage.journal import Journal
 
 _LOG = Action.LOG.severity
-_ROUTING_MEASURES = frozenset({"account_networks", "network_accounts", "proxy_routing"})
-_REQUEST_ROUTING = frozenset({"account_networks", "network_accounts"})
+_ROUTING_MEASURES = frozenset({"account_networks", "network_accounts", "account_persistence"})
+POOL_SHARE = 0.8
+"""``network_accounts`` counts a network's young accounts when they are at least this share of its senders: a proxy
+exit serves the accounts its operator provisions, while a residential or carrier prefix crowded with new users
+(a launch, a viral tool) still carries established neighbours."""
 
 
 class Outcome(NamedTuple):
@@ -88,10 +91,13 @@ class PatternRules:
             )
             for rule in rules
         ]
+        self._counts_persistence = any(
+            measure == "account_persistence" for every, one_of in self._routed for measure, _, _ in (*every, *one_of)
+        )
         # Rules whose routing conditions read only the request's own routing (the default preset's): those are
         # decided from the request's facts, without a key's measures (the attack path evaluates them per key).
         self._routing_only = [
-            all(measure in _REQUEST_ROUTING for measure, _, _ in (*every, *one_of)) for every, one_of in self._routed
+            all(measure in _ROUTING_MEASURES for measure, _, _ in (*every, *one_of)) for every, one_of in self._routed
         ]
         self._network_bounds = [
             tuple(
@@ -183,6 +189,7 @@ class PatternRules:
             "network_concentration": row[CONCENTRATION],
             "account_networks": float(facts.account_networks),
             "network_accounts": facts.network_accounts if facts.network_accounts is not None else math.nan,
+            "account_persistence": float(facts.persistence) if facts.persistence is not None else math.nan,
         }
         # A measure the kernel did not count for this kind (NaN) is left out, not reported as a number.
         return {name: value for name, value in values.items() if not math.isnan(value)}
@@ -201,8 +208,8 @@ class PatternRules:
 
     def _network_accounts(self, facts: RequestFacts, measures: list[list[float]]) -> float:
         """The young accounts on the request's network (its key's estimate, over every pattern), or 0 when they are
-        under half of its senders (a carrier's, a campus's or an office's prefix, where established customers send
-        too, is no proxy pool) or when the policy does not count networks."""
+        under :data:`POOL_SHARE` of its senders (a carrier's, a campus's or an office's prefix, where established
+        customers send too, is no proxy pool) or when the policy does not count networks."""
         if self._network_span is None or not facts.public_network:
             return 0.0
         start, end = facts.spans[self._network_span]
@@ -211,7 +218,7 @@ class PatternRules:
         row = self.state.fill_estimates(facts.network_key, measures[start], facts.now, facts.network_item)
         young = row[YOUNG_COLUMN]
         accounts = max(row[ACCOUNTS], young)
-        return young if accounts > 0 and young >= 0.5 * accounts else 0.0
+        return young if accounts > 0 and young >= POOL_SHARE * accounts else 0.0
 
     def routed(self, facts: RequestFacts, out: Any = None, start: int = 0) -> bool:
         """Whether the request meets an enforcing rule's routing conditions (``when_any``) apart from any pattern:
@@ -259,11 +266,27 @@ class PatternRules:
                 known = facts.routed_rules = {}
             answer = known.get(index)
             if answer is None:
-                networks = float(facts.account_networks)
-                pool = facts.network_accounts if facts.network_accounts is not None else math.nan
-                answer = known[index] = _meets(every, one_of, {"account_networks": networks, "network_accounts": pool})
+                answer = known[index] = _meets(every, one_of, self._routing(facts))
             return answer
-        return _meets(every, one_of, self.measures(key, row, facts))
+        return _meets(every, one_of, {**self.measures(key, row, facts), **self._routing(facts)})
+
+    def _routing(self, facts: RequestFacts) -> dict[str, float]:
+        """The request's routing measures (the same for every key of the request)."""
+        values = {
+            "account_networks": float(facts.account_networks),
+            "network_accounts": facts.network_accounts if facts.network_accounts is not None else math.nan,
+        }
+        if self._counts_persistence:
+            values["account_persistence"] = float(self._persistence(facts))
+        return values
+
+    def _persistence(self, facts: RequestFacts) -> int:
+        """The half-hours of the escalation memory in which the account sent requests on flagged patterns (this
+        one's included), whatever their routing: counted once per request, the first time a rule asks."""
+        count = facts.persistence
+        if count is None:
+            count = facts.persistence = self.memory.persistence.mark(facts.account, facts.now)
+        return count
 
     def _aged_enough(self, rule: CompiledPatternRule, key: int, now: float) -> bool:
         """Whether ``key`` meets the rule's ``pattern_age`` conditions (the kernel checked all the others)."""

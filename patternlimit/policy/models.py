@@ -53,6 +53,7 @@ Measure = Literal[
     "network_concentration",
     "account_networks",
     "network_accounts",
+    "account_persistence",
 ]
 """What a pattern rule can test, per pattern key, over the policy's window:
 
@@ -77,11 +78,16 @@ Measure = Literal[
   household or an office keeps its prefix, a phone adds its carrier's, a rotating proxy hands out a new prefix per
   request;
 * ``network_accounts``: the young accounts on *this request's* network (its /24 or /48, over every pattern; an
-  estimate), counted when they are at least half of the network's senders and 0 otherwise: about 1 for people on
+  estimate), counted when they are at least 80% of the network's senders and 0 otherwise: about 1 for people on
   their own home networks, several for a proxy pool that puts many new accounts on each of its prefixes, 0 for a
   carrier's, a campus's or an office's prefix where established customers send too (needs the ``network`` kind
-  counted, as the default preset does);
-The last two describe the request as well as the pattern, and are checked again on a pattern flagged earlier.
+  counted, as the default preset does); a residential or carrier prefix crowded with a launch's new users keeps
+  established neighbours;
+* ``account_persistence``: the distinct half-hours, over ``escalation.memory``, in which *this request's account*
+  sent requests on flagged patterns (this one's included), whatever their routing (0 to 96): one sitting on a
+  shared starter prompt is one or two, an account that keeps working a campaign's patterns for hours is many;
+The measures from ``network_share`` on describe the request (its network or account) as well as the pattern, and
+are checked again on a pattern flagged earlier; ``account_networks`` and ``account_persistence`` are kept per process.
 """
 
 PatternKind = str
@@ -98,6 +104,7 @@ _MEASURE_RANGES = {
     "pattern_age": (0.0, MAX_DURATION),
     "account_networks": (0.0, 8.0),
     "network_accounts": (0.0, float(MAX_COUNT)),
+    "account_persistence": (0.0, 96.0),
 }
 """The values each measure can take: a threshold outside them is a typo (a share of 30 for 30%)."""
 

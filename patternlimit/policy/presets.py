@@ -57,12 +57,18 @@ _MASS_FAN_OUT: dict[Measure, Threshold] = {
 _ROUTED: dict[Measure, Threshold] = {
     # Routed through proxies, either way: the request's account used three or more networks among its last eight
     # requests (a rotating proxy hands out a prefix per request; a household keeps one, a phone adds its
-    # carrier's), or its network carries six or more young accounts that are most of its senders (a proxy pool of
-    # sticky sessions; a person's home network carries one or two, and at the default capacity the sketch's noise
-    # floor is about one). New users of a tool that went viral, a hackathon or a launch crowd send from their own
-    # networks and meet neither.
+    # carrier's), or its network carries six or more young accounts that are at least 80% of its senders (a proxy
+    # pool of sticky sessions; a person's home network carries one or two, and at the default capacity the sketch's
+    # noise floor is about one; a residential prefix crowded with a launch's new users keeps established
+    # neighbours). New users of a tool that went viral, a hackathon or a launch crowd send from their own networks
+    # and meet neither.
     "account_networks": Threshold(min=3),
     "network_accounts": Threshold(min=6),
+    # Or, whatever the routing, persistence: the account came back to flagged patterns in four distinct half-hours
+    # within a day (two hours at the least). A proxy pool with more prefixes than accounts hides the routing; it
+    # cannot hide that each account keeps working the campaign's patterns. A new user who tries a shared starter
+    # prompt in one sitting, or a viral tool's session of ten turns, spans one or two half-hours.
+    "account_persistence": Threshold(min=4),
 }
 
 
