@@ -175,8 +175,8 @@ def test_period_counts_count_each_accounts_distinct_half_hours_against_exact_cou
     thousand accounts with random activity every count equals the exact number of distinct periods (the
     count-min collisions the width leaves are rare enough for none to show here)."""
     counts = PeriodCounts(86400.0)
-    assert [counts.mark(1, now) for now in (0.0, 60.0, PERIOD - 1, PERIOD, 3 * PERIOD + 5)] == [1, 1, 1, 2, 3]
-    assert counts.mark(1, 3 * 86400.0) == 1  # more than a span idle: both generations are stale
+    assert [counts.mark(1, now, 0.0) for now in (0.0, 60.0, PERIOD - 1, PERIOD, 3 * PERIOD + 5)] == [1, 1, 1, 2, 3]
+    assert counts.mark(1, 3 * 86400.0, 0.0) == 1  # more than a span idle: both generations are stale
     rng = random.Random(3)
     exact: dict[int, set[int]] = {}
     fresh = PeriodCounts(86400.0)
@@ -184,4 +184,21 @@ def test_period_counts_count_each_accounts_distinct_half_hours_against_exact_cou
     for now, account in events:
         periods = exact.setdefault(account, set())
         periods.add(int(now // PERIOD))
-        assert fresh.mark(account, now) == len(periods)
+        assert fresh.mark(account, now, 0.0) == len(periods)
+
+
+def test_period_counts_never_exceed_the_periods_since_the_account_was_first_seen():
+    """A flood of accounts, each marked once, saturates the count cells; an account first seen in this half-hour
+    still reads one period, and the conservative update keeps the others' counts far below the plain update's."""
+    counts = PeriodCounts(86400.0, width=1 << 10)
+    for account in range(20000):
+        counts.mark(account + 100, 5.0, 5.0)
+    assert counts.mark(7, 10.0, 10.0) == 1
+    assert counts.mark(7, 3 * PERIOD + 10.0, 10.0) <= 4
+    plain, conservative = PairCounts(86400.0, width=1 << 10), PairCounts(86400.0, width=1 << 10)
+    for account in range(2000):
+        plain.hit(account, 0, 0.0)
+        conservative.hit_conservative(account, 0, 0.0)
+    probes = range(10**6, 10**6 + 200)
+    assert sum(conservative.peek(a, 0, 0.0) for a in probes) < 0.8 * sum(plain.peek(a, 0, 0.0) for a in probes)
+    assert all(conservative.peek(a, 0, 0.0) >= 1 for a in range(2000))  # never under the true count

@@ -285,7 +285,9 @@ class PatternRules:
         one's included), whatever their routing: counted once per request, the first time a rule asks."""
         count = facts.persistence
         if count is None:
-            count = facts.persistence = self.memory.persistence.mark(facts.account, facts.now)
+            seen = self.memory.history.accounts.get(facts.account)
+            since = facts.now if seen is None else seen.first_seen
+            count = facts.persistence = self.memory.persistence.mark(facts.account, facts.now, since)
         return count
 
     def _aged_enough(self, rule: CompiledPatternRule, key: int, now: float) -> bool:

@@ -65,6 +65,20 @@ class PairCounts:
                 estimate = total
         return estimate
 
+    def hit_conservative(self, account: int, key: int, now: float) -> int:
+        """As :meth:`hit`, with the conservative update: only the rows below the pair's new count rise, and only to
+        it, so that pairs sharing a cell inflate each other far less under load (the estimate is still at least the
+        true count)."""
+        self._advance(now)
+        current, previous, width, shift = self._current, self._previous, self.width, self._shift
+        pair = (account * 0xFF51AFD7ED558CCD ^ key) & _MASK
+        cells = [row * width + (((pair ^ (pair >> 29)) * _ROWS[row] & _MASK) >> shift) for row in range(self._depth)]
+        target = min(current[cell] + previous[cell] for cell in cells) + 1
+        for cell in cells:
+            if current[cell] + previous[cell] < target:
+                current[cell] = min(255, target - previous[cell])
+        return min(current[cell] + previous[cell] for cell in cells)
+
     def peek(self, account: int, key: int, now: float) -> int:
         """The pair's count as :meth:`hit` would return it, without counting a request."""
         self._advance(now)
@@ -110,8 +124,9 @@ class PeriodCounts:
     the last period marked on it: a mark finds its period new unless every row's cell already holds it. So a new
     period is missed only when, in each row, another account marked in the same period shares the cell (with ``a``
     accounts marked per period, about ``(a / width) ** depth``), which makes the account look less persistent,
-    never more; the count's own collisions (count-min, as in :class:`PairCounts`) can only add. Fixed memory
-    (about 3 MiB at the default width), no eviction."""
+    never more; the count's own collisions (count-min with the conservative update) can only add, and the count is
+    capped at the periods since ``since`` (when the limiter first saw the account), so a flood that saturates the
+    cells cannot make a new user look persistent. Fixed memory (about 3 MiB at the default width), no eviction."""
 
     __slots__ = ("_counts", "_last", "_shift", "period")
 
@@ -127,13 +142,17 @@ class PeriodCounts:
     def nbytes(self) -> int:
         return self._counts.nbytes + sum(len(row) * row.itemsize for row in self._last)
 
-    def mark(self, account: int, now: float) -> int:
-        """Count ``account`` as active at ``now``; its periods, this one included."""
-        period = (int(now // self.period) + 1) & 0xFFFFFFFF  # 0 is "never marked"
+    def mark(self, account: int, now: float, since: float) -> int:
+        """Count ``account`` as active at ``now``; its periods, this one included, at most those from ``since`` to
+        ``now``."""
+        index = int(now // self.period)
+        period = (index + 1) & 0xFFFFFFFF  # 0 is "never marked"
         new = False
         for row, last in enumerate(self._last):
             cell = ((account ^ (account >> 31)) * _ROWS[row + 2] & _MASK) >> self._shift
             if last[cell] != period:
                 new = True
                 last[cell] = period
-        return self._counts.hit(account, 0, now) if new else self._counts.peek(account, 0, now)
+        counts = self._counts
+        count = counts.hit_conservative(account, 0, now) if new else counts.peek(account, 0, now)
+        return max(1, min(count, index - int(since // self.period) + 1))
