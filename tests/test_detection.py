@@ -196,8 +196,9 @@ def test_part_keys_follow_sentences_in_any_order_and_skip_code_and_tool_output()
     assert len(PartFingerprinter(Keyring(SECRET), limit=1).keys(f"{role}\n{reasoning}")) == 1
 
 
-def test_when_any_is_validated_and_needs_one_of_its_conditions():
-    with pytest.raises(ValueError, match="account_networks"):
+@pytest.mark.parametrize(("measure", "bound"), [("account_networks", 30), ("account_persistence", 97)])
+def test_a_routing_threshold_no_account_can_reach_is_refused(measure, bound):
+    with pytest.raises(ValueError, match=measure):
         Policy.model_validate(
             {
                 "name": "p",
@@ -207,11 +208,14 @@ def test_when_any_is_validated_and_needs_one_of_its_conditions():
                         "name": "r",
                         "pattern": "template",
                         "when": {"young_accounts": {"min": 5}},
-                        "when_any": {"account_networks": {"min": 30}},
+                        "when_any": {measure: {"min": bound}},
                     }
                 ],
             }
         )
+
+
+def test_when_any_needs_one_of_its_conditions():
     policy = Policy.model_validate(
         {
             "name": "p",
