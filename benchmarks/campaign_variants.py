@@ -12,6 +12,7 @@ stopped per scenario. A detection that holds only for the generator's own consta
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections import Counter
 
@@ -48,18 +49,16 @@ def run(shape: CampaignShape, seed: int, hours: float, scale: float) -> tuple[in
 
 
 def main(argv: list[str]) -> int:
-    options = {"--seed": "11", "--hours": "24", "--scale": "1.0"}
-    names = []
-    while argv:
-        argument = argv.pop(0)
-        if argument in options:
-            options[argument] = argv.pop(0)
-        elif argument in VARIANTS:
-            names.append(argument)
-        else:
-            print(f"unknown argument {argument!r}; variants: {', '.join(VARIANTS)}", file=sys.stderr)
-            return 2
-    seed, hours, scale = int(options["--seed"]), float(options["--hours"]), float(options["--scale"])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.campaign_variants")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--hours", type=float, default=24.0)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("names", nargs="*", metavar="VARIANT", help=f"any of {', '.join(VARIANTS)} (default: all)")
+    options = parser.parse_args(argv)
+    unknown = [name for name in options.names if name not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variant(s) {', '.join(unknown)}; choose from {', '.join(VARIANTS)}")
+    seed, hours, scale, names = options.seed, options.hours, options.scale, options.names
     for name in names or list(VARIANTS):
         requests, served, stopped = run(VARIANTS[name], seed, hours, scale)
         looks = ", ".join(f"{scenario} {count}" for scenario, count in stopped.items()) or "none"

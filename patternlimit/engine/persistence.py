@@ -51,11 +51,14 @@ class PairCounts:
     def hit(self, account: int, key: int, now: float) -> int:
         """Count one request of ``account`` with ``key`` at ``now``; the pair's count, this one included."""
         self._advance(now)
+        # The cells of :meth:`_cells`, computed inline: this runs for every flagged part of a young account's
+        # request, and the helper's call and list measured 2-4 us more per attack-path request.
         current, previous, width, shift = self._current, self._previous, self.width, self._shift
         pair = (account * 0xFF51AFD7ED558CCD ^ key) & _MASK
+        mixed = pair ^ (pair >> 29)
         estimate = 1 << 30
         for row in range(self._depth):
-            cell = row * width + (((pair ^ (pair >> 29)) * _ROWS[row] & _MASK) >> shift)
+            cell = row * width + ((mixed * _ROWS[row] & _MASK) >> shift)
             count = current[cell]
             if count < 255:
                 count += 1
@@ -70,9 +73,8 @@ class PairCounts:
         it, so that pairs sharing a cell inflate each other far less under load (the estimate is still at least the
         true count)."""
         self._advance(now)
-        current, previous, width, shift = self._current, self._previous, self.width, self._shift
-        pair = (account * 0xFF51AFD7ED558CCD ^ key) & _MASK
-        cells = [row * width + (((pair ^ (pair >> 29)) * _ROWS[row] & _MASK) >> shift) for row in range(self._depth)]
+        current, previous = self._current, self._previous
+        cells = self._cells(account, key)
         target = min(current[cell] + previous[cell] for cell in cells) + 1
         for cell in cells:
             if current[cell] + previous[cell] < target:
@@ -82,15 +84,15 @@ class PairCounts:
     def peek(self, account: int, key: int, now: float) -> int:
         """The pair's count as :meth:`hit` would return it, without counting a request."""
         self._advance(now)
-        current, previous, width, shift = self._current, self._previous, self.width, self._shift
+        current, previous = self._current, self._previous
+        return min(current[cell] + previous[cell] for cell in self._cells(account, key))
+
+    def _cells(self, account: int, key: int) -> list[int]:
+        """The pair's cell in each row."""
+        width, shift = self.width, self._shift
         pair = (account * 0xFF51AFD7ED558CCD ^ key) & _MASK
-        estimate = 1 << 30
-        for row in range(self._depth):
-            cell = row * width + (((pair ^ (pair >> 29)) * _ROWS[row] & _MASK) >> shift)
-            total = current[cell] + previous[cell]
-            if total < estimate:
-                estimate = total
-        return estimate
+        mixed = pair ^ (pair >> 29)
+        return [row * width + ((mixed * _ROWS[row] & _MASK) >> shift) for row in range(self._depth)]
 
     def _advance(self, now: float) -> None:
         """Rotate the generations when ``now`` passes the current one's end. Time only moves forwards here: an
